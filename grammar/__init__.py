@@ -1,0 +1,1 @@
+"""The .sk grammar, shipped inside the skiffeval package as skiffeval._grammar."""
