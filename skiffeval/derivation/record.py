@@ -1,0 +1,354 @@
+"""The derivation record: what to build, from what, and how — with no store locations in it.
+
+The model (docs/store.md, "Derivations")
+* A ``Derivation`` is a frozen record: ``name``, ``builder`` (``builtin:<name>`` or a program),
+  ``args``, ``env`` (sorted), ``input_drvs`` (slot -> ``InputDrv``), ``input_srcs`` (slot ->
+  ``StorePath``), ``outputs`` (sorted names) and ``fixed`` (a ``FixedOutput`` or None).
+* Inside ``builder``, ``args`` and ``env`` other store objects appear only as *placeholders*:
+  ``${inputs.<slot>.<output>}``, ``${sources.<slot>}`` and ``${outputs.<name>}``.  The slot maps
+  bind each slot to a key or a store path, so when only an input changes two versions of a
+  derivation differ in those maps alone, never in their text.
+* An input derivation is referred to by its *ref*: its key, or for a fixed-output derivation its
+  content identity (``keys.fod_identity``), so a FOD's URL does not leak into its dependents.
+* ``key`` (cached) is ``keys.doc_key("drv", to_doc())``; ``drv_path`` is ``<key>-<name>.drv``.
+
+Everything is validated at construction (placeholders included): an invalid record cannot exist.
+Maps are ``SortedMap`` — an immutable, hashable mapping with keys in code-point order — so
+equality, hashing and encoding never depend on insertion order or ``PYTHONHASHSEED``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from skiffeval.derivation.codes import BAD_PLACEHOLDER, INVALID_DERIVATION
+from skiffeval.derivation.keys import DRV_SALT_KIND, doc_key, fod_identity
+from skiffeval.derivation.storepath import MAX_NAME_LEN, NAME_RE, StorePath, check_digest, check_name, parse_sha256
+from skiffeval.diagnostics import SkiffError
+
+__all__ = [
+    "SortedMap",
+    "InputDrv",
+    "FixedOutput",
+    "Derivation",
+    "input_of",
+    "PLACEHOLDER_RE",
+    "SLOT_RE",
+    "OUTPUT_RE",
+    "FORMAT",
+    "MAX_DRV_NAME_LEN",
+]
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+FORMAT = 1  # the "format" field of every .drv document
+SLOT_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_+-]*")
+OUTPUT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+ENV_NAME_RE = re.compile(r"[^=\0]+")
+BUILTIN_RE = re.compile(r"builtin:[a-z0-9][a-z0-9-]*")
+PLACEHOLDER_RE = re.compile(r"\$\{(inputs|sources|outputs)\.([^}]*)\}")
+MAX_DRV_NAME_LEN = MAX_NAME_LEN - len(".drv")
+_NAME_FULLMATCH = NAME_RE.fullmatch
+_PLACEHOLDER_FINDALL = re.compile(r"\$\{(?:inputs|sources|outputs)\.[^}]*\}").findall
+_SLOT_FULLMATCH = SLOT_RE.fullmatch
+
+
+class SortedMap(Mapping[K, V], Generic[K, V]):
+    """An immutable mapping with keys in sorted (code-point) order; hashable and comparable.
+
+    Why not ``dict``: a frozen record holding a dict is unhashable and its iteration order is the
+    caller's insertion order.  Why not ``frozenset`` of pairs: iteration order varies by process.
+    """
+
+    __slots__ = ("_d", "_h")
+
+    def __init__(self, items: Mapping[K, V] | Iterable[tuple[K, V]] = ()) -> None:
+        if isinstance(items, SortedMap):
+            self._d: dict[K, V] = items._d
+        else:
+            d = dict(items)
+            self._d = {k: d[k] for k in sorted(d)}  # type: ignore[type-var]
+        self._h: int | None = None
+
+    def __getitem__(self, key: K) -> V:
+        return self._d[key]
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._d)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._d
+
+    def keys(self):  # type: ignore[override]
+        return self._d.keys()
+
+    def values(self):  # type: ignore[override]
+        return self._d.values()
+
+    def items(self):  # type: ignore[override]
+        return self._d.items()
+
+    def get(self, key: K, default: V | None = None) -> V | None:  # type: ignore[override]
+        return self._d.get(key, default)
+
+    def __hash__(self) -> int:
+        if self._h is None:
+            self._h = hash(tuple(self._d.items()))
+        return self._h
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, SortedMap):
+            return self._d == other._d
+        if isinstance(other, Mapping):
+            return self._d == dict(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"SortedMap({self._d!r})"
+
+    def as_dict(self) -> dict[K, V]:
+        """A fresh dict with the same (sorted) items."""
+        return dict(self._d)
+
+
+def _fail(message: str, *help_lines: str) -> SkiffError:
+    return SkiffError(INVALID_DERIVATION, message, help=help_lines)
+
+
+def _to_sorted_names(value: Iterable[str]) -> tuple[str, ...]:
+    if value == ("out",):
+        return ("out",)
+    if isinstance(value, str):
+        value = (value,)
+    items = tuple(value)
+    names = tuple(sorted(set(items)))
+    if len(names) != len(items):
+        raise _fail(f"output names are listed twice: {sorted(n for n in names if items.count(n) > 1)}")
+    return names
+
+
+def _check_output_names(names: tuple[str, ...], what: str) -> None:
+    if not names:
+        raise _fail(f"{what}: expected at least one output name")
+    for n in names:
+        if not isinstance(n, str) or OUTPUT_RE.fullmatch(n) is None:
+            raise _fail(f"{what}: invalid output name {n!r}", "output names match [A-Za-z_][A-Za-z0-9_-]*")
+
+
+@attrs.frozen(slots=True)
+class InputDrv:
+    """One input derivation: its ref (key, or content identity when ``fixed``) and the outputs used."""
+
+    key: str
+    outputs: tuple[str, ...] = attrs.field(default=("out",), converter=_to_sorted_names)
+    fixed: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        check_digest(self.key, "input derivation key")
+        if self.outputs != ("out",):
+            _check_output_names(self.outputs, "input derivation")
+        if not isinstance(self.fixed, bool):
+            raise _fail(f"input derivation 'fixed' must be a bool, found {self.fixed!r}")
+        if self.fixed and self.outputs != ("out",):
+            raise _fail("a fixed-output input has the single output 'out'")
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"fixed": self.fixed, "key": self.key, "outputs": list(self.outputs)}
+
+
+@attrs.frozen(slots=True)
+class FixedOutput:
+    """The declared content of a fixed-output derivation: SHA-256 (64 lowercase hex) and mode.
+
+    ``flat``: the output is one regular file and ``sha256`` is its ``sha256sum``.
+    ``recursive``: ``sha256`` is the tree hash of the output (docs/store.md, "Tree serialization").
+    """
+
+    sha256: str = attrs.field(converter=parse_sha256)
+    mode: str = "flat"
+
+    def __attrs_post_init__(self) -> None:
+        if self.mode not in ("flat", "recursive"):
+            raise _fail(f"fixed-output mode: expected 'flat' or 'recursive', found {self.mode!r}")
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"mode": self.mode, "sha256": self.sha256}
+
+
+_EMPTY: SortedMap = SortedMap()
+
+
+def _to_map(value: Mapping[str, Any] | Iterable[tuple[str, Any]] | None) -> SortedMap:
+    if isinstance(value, SortedMap):
+        return value
+    return SortedMap(value) if value else _EMPTY
+
+
+def _to_args(value: Iterable[str]) -> tuple[str, ...]:
+    if type(value) is tuple:
+        return value
+    if isinstance(value, str):
+        raise _fail("args: expected a list of strings, found a string")
+    return tuple(value)
+
+
+def _to_srcs(value: Mapping[str, StorePath | str] | None) -> SortedMap:
+    if not value:
+        return _EMPTY
+    if isinstance(value, SortedMap) and all(isinstance(v, StorePath) for v in value.values()):
+        return value
+    return SortedMap((k, v if isinstance(v, StorePath) else StorePath.parse(v)) for k, v in dict(value or {}).items())
+
+
+def _to_fixed(value: FixedOutput | Mapping[str, str] | None) -> FixedOutput | None:
+    if value is None or isinstance(value, FixedOutput):
+        return value
+    return FixedOutput(**value)
+
+
+def _check_text(what: str, text: object) -> None:
+    if not isinstance(text, str):
+        raise _fail(f"{what}: expected a string, found {type(text).__name__}")
+    if "\0" in text:
+        raise _fail(f"{what}: contains a NUL character")
+
+
+@attrs.frozen(slots=True, eq=True, hash=True)
+class Derivation:
+    """A derivation record (docs/store.md, "Derivations"); fields in canonical (sorted) order."""
+
+    name: str
+    builder: str
+    args: tuple[str, ...] = attrs.field(default=(), converter=_to_args)
+    env: SortedMap[str, str] = attrs.field(factory=SortedMap, converter=_to_map)
+    fixed: FixedOutput | None = attrs.field(default=None, converter=_to_fixed)
+    input_drvs: SortedMap[str, InputDrv] = attrs.field(factory=SortedMap, converter=_to_map)
+    input_srcs: SortedMap[str, StorePath] = attrs.field(factory=SortedMap, converter=_to_srcs)
+    outputs: tuple[str, ...] = attrs.field(default=("out",), converter=_to_sorted_names)
+
+    def __attrs_post_init__(self) -> None:
+        # Written for speed (this runs for every derivation of every evaluation): cheap tests
+        # first, the detailed message only on failure.
+        name = self.name
+        if not (isinstance(name, str) and len(name) <= MAX_DRV_NAME_LEN and _NAME_FULLMATCH(name)):
+            check_name(name, "derivation name")
+            raise _fail(f"derivation name '{name[:40]}...' is longer than {MAX_DRV_NAME_LEN} characters")
+        builder = self.builder
+        _check_text("builder", builder)
+        if not builder:
+            raise _fail("builder: expected a program or 'builtin:<name>', found an empty string")
+        if builder.startswith("builtin:") and BUILTIN_RE.fullmatch(builder) is None:
+            raise _fail(f"invalid builtin builder name {builder!r}", "builtin names match builtin:[a-z0-9-]+")
+        for i, a in enumerate(self.args):
+            if type(a) is not str or "\0" in a:
+                _check_text(f"args[{i}]", a)
+        for k, v in self.env.items():
+            if type(k) is not str or not k or "=" in k or "\0" in k:
+                raise _fail(f"invalid environment variable name {k!r}")
+            if type(v) is not str or "\0" in v:
+                _check_text(f"env.{k}", v)
+        for slot, inp in self.input_drvs.items():
+            if type(slot) is not str or _SLOT_FULLMATCH(slot) is None:
+                raise _fail(f"invalid input slot name {slot!r}", "slot names match [A-Za-z0-9_][A-Za-z0-9_+-]*")
+            if type(inp) is not InputDrv:
+                raise _fail(f"input '{slot}': expected an InputDrv, found {type(inp).__name__}")
+        for slot in self.input_srcs:
+            if type(slot) is not str or _SLOT_FULLMATCH(slot) is None:
+                raise _fail(f"invalid source slot name {slot!r}", "slot names match [A-Za-z0-9_][A-Za-z0-9_+-]*")
+        if self.outputs != ("out",):
+            _check_output_names(self.outputs, f"derivation '{name}'")
+            if self.fixed is not None:
+                raise _fail(f"fixed-output derivation '{name}' must have the single output 'out'")
+        self._check_placeholders()
+
+    def _check_placeholders(self) -> None:
+        texts = [("builder", self.builder)] if "${" in self.builder else []
+        texts += [(f"args[{i}]", a) for i, a in enumerate(self.args) if "${" in a]
+        texts += [(f"env.{k}", v) for k, v in self.env.items() if "${" in v]
+        if not texts:
+            return
+        valid = {f"${{outputs.{o}}}" for o in self.outputs}
+        valid.update(f"${{sources.{s}}}" for s in self.input_srcs)
+        for slot, inp in self.input_drvs.items():
+            valid.update(f"${{inputs.{slot}.{o}}}" for o in inp.outputs)
+        for where, text in texts:
+            for found in _PLACEHOLDER_FINDALL(text):
+                if found not in valid:
+                    self._explain_placeholder(where, found)
+
+    def _explain_placeholder(self, where: str, text: str) -> None:
+        m = PLACEHOLDER_RE.fullmatch(text)
+        assert m is not None
+        kind, body = m.group(1), m.group(2)
+        if kind == "inputs":
+            slot, _, out = body.partition(".")
+            inp = self.input_drvs.get(slot)
+            if inp is None:
+                raise self._bad(where, text, f"no input slot '{slot}'", self.input_drvs)
+            raise self._bad(where, text, f"input '{slot}' has no output '{out}'", inp.outputs)
+        if kind == "sources":
+            raise self._bad(where, text, f"no source slot '{body}'", self.input_srcs)
+        raise self._bad(where, text, f"no output '{body}'", self.outputs)
+
+    def _bad(self, where: str, text: str, why: str, known: Iterable[str]) -> SkiffError:
+        names = ", ".join(f"'{k}'" for k in known) or "none"
+        return SkiffError(
+            BAD_PLACEHOLDER,
+            f"placeholder '{text}' in {where} of derivation '{self.name}': {why}",
+            help=[f"known: {names}"],
+        )
+
+    # -- identity ------------------------------------------------------------------------------
+
+    def to_doc(self) -> dict[str, Any]:
+        """The JSON document of this record: the key's pre-image and the ``.drv`` content."""
+        return {
+            "args": list(self.args),
+            "builder": self.builder,
+            "env": self.env.as_dict(),
+            "fixed": None if self.fixed is None else self.fixed.to_doc(),
+            "format": FORMAT,
+            "input_drvs": {s: i.to_doc() for s, i in self.input_drvs.items()},
+            "input_srcs": {s: p.basename for s, p in self.input_srcs.items()},
+            "name": self.name,
+            "outputs": list(self.outputs),
+        }
+
+    @functools.cached_property
+    def key(self) -> str:
+        """The derivation key (docs/store.md, "Derivation keys")."""
+        return doc_key(DRV_SALT_KIND, self.to_doc())
+
+    @functools.cached_property
+    def ref(self) -> str:
+        """How dependents refer to this derivation: its key, or its content identity if fixed."""
+        if self.fixed is None:
+            return self.key
+        return fod_identity(self.name, self.fixed.sha256, self.fixed.mode)
+
+    @property
+    def drv_path(self) -> StorePath:
+        """``<key>-<name>.drv``."""
+        return StorePath(self.key, self.name + ".drv")
+
+    def output_name(self, output: str) -> str:
+        """The store path name of ``output``: ``name`` for ``out``, ``name-<output>`` otherwise."""
+        return self.name if output == "out" else f"{self.name}-{output}"
+
+
+def input_of(drv: Derivation, outputs: Iterable[str] | None = None) -> InputDrv:
+    """The ``InputDrv`` a dependent uses to refer to ``drv`` (by key, or content identity if fixed)."""
+    outs = tuple(outputs) if outputs is not None else drv.outputs
+    for o in outs:
+        if o not in drv.outputs:
+            raise _fail(f"derivation '{drv.name}' has no output '{o}'", f"outputs: {', '.join(drv.outputs)}")
+    return InputDrv(drv.ref, outs, drv.fixed is not None)
