@@ -1,0 +1,31 @@
+"""Error codes of the evaluation domain (E030-E099)."""
+
+from skiffeval.diagnostics import define_code
+
+D = "eval"
+UNDEFINED_VARIABLE = define_code("E030", "undefined-variable", D, "a name that is bound nowhere in scope")
+TYPE = define_code("E031", "type-mismatch", D, "a value of the wrong type")
+MISSING_ATTRIBUTE = define_code("E032", "missing-attribute", D, "selecting an attribute that the set does not have")
+INFINITE_RECURSION = define_code("E033", "infinite-recursion", D, "a value that needs itself to be computed")
+THROWN = define_code("E034", "thrown", D, "'throw' was called")
+ASSERTION = define_code("E035", "assertion-failed", D, "an 'assert' condition was false")
+ABORTED = define_code("E036", "aborted", D, "'abort' was called")
+DIVISION_BY_ZERO = define_code("E037", "division-by-zero", D, "an integer division by zero")
+OVERFLOW = define_code("E038", "integer-overflow", D, "an integer result outside the 64-bit range")
+MISSING_ARGUMENT = define_code("E039", "missing-argument", D, "a function called without a required argument")
+UNEXPECTED_ARGUMENT = define_code("E040", "unexpected-argument", D, "a function called with an argument it does not take")
+NOT_A_FUNCTION = define_code("E041", "not-a-function", D, "applying something that is not a function")
+FILE_NOT_FOUND = define_code("E042", "file-not-found", D, "a path that does not exist")
+FILE_UNREADABLE = define_code("E043", "file-unreadable", D, "a path that cannot be read as needed")
+SEARCH_PATH = define_code("E044", "search-path", D, "a <name> that no search path entry provides")
+DUPLICATE_DYNAMIC = define_code("E045", "duplicate-dynamic-attribute", D, "a dynamic attribute name already defined")
+TOO_DEEP = define_code("E046", "stack-overflow", D, "evaluation nested too deeply (usually unbounded recursion)")
+NOT_COERCIBLE = define_code("E047", "not-coercible", D, "a value that cannot be turned into a string")
+CONTEXT_NOT_ALLOWED = define_code("E048", "string-context", D, "a string that refers to a build output where plain text is needed")
+BAD_REGEX = define_code("E049", "bad-regex", D, "an invalid regular expression")
+BAD_JSON = define_code("E050", "bad-json", D, "text that is not valid JSON, or a value with no JSON form")
+INDEX = define_code("E052", "index-out-of-range", D, "a list index or an empty list where an element is needed")
+BAD_VALUE = define_code("E053", "bad-argument", D, "an argument of the right type but an invalid value")
+BAD_CLI_ARGUMENT = define_code("E054", "bad-command-line-value", D, "an --arg, -A or -I value that cannot be used")
+NOT_COMPARABLE = define_code("E057", "not-comparable", D, "an ordering between values that have none")
+BAD_PATH = define_code("E058", "bad-path", D, "a path that is not allowed here")
