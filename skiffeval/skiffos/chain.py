@@ -108,7 +108,7 @@ def build_chain(discovery: Discovery, resolution: Resolution, workspace: str = "
     check_safe_path(ws, "the workspace name", None, diagnostics)
 
     def base(role: Role, name: str, path: str, known: frozenset[str] = frozenset()) -> ChainEntry:
-        pkg = read_package(path, name, Origin("base", path), diagnostics, known_extra=known)
+        pkg = read_package(path, name, Origin("base", path), diagnostics, known_extra=known, metadata=False)
         return ChainEntry(role, name, path, pkg)
 
     entries = [base(Role.PRE, "configs-base/pre", f"{root}/configs-base/pre")]

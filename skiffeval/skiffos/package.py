@@ -216,7 +216,7 @@ def _read_hooks(pkg_path: str, diagnostics: Diagnostics) -> tuple[str | None, st
     return found.get("pre.sh"), found.get("post.sh")
 
 
-def _check_unknown(pkg_path: str, known_extra: frozenset[str], diagnostics: Diagnostics) -> None:
+def _check_unknown(pkg_path: str, known_extra: frozenset[str], diagnostics: Diagnostics, metadata: bool) -> None:
     for name in _listing(pkg_path):
         full = os.path.join(pkg_path, name)
         if not os.path.isdir(full) or name in KNOWN_FOLDERS or name in known_extra:
@@ -229,7 +229,7 @@ def _check_unknown(pkg_path: str, known_extra: frozenset[str], diagnostics: Diag
             help=(f"did you mean '{close[0]}'?",) if close else (),
         )
     meta = os.path.join(pkg_path, "metadata")
-    if os.path.isdir(meta):
+    if metadata and os.path.isdir(meta):
         for name in _listing(meta):
             if name in KNOWN_METADATA:
                 continue
@@ -242,6 +242,36 @@ def _check_unknown(pkg_path: str, known_extra: frozenset[str], diagnostics: Diag
             )
 
 
+def _read_metadata(path: str, name: str, diagnostics: Diagnostics) -> dict[str, object]:
+    meta = os.path.join(path, "metadata")
+    found: dict[str, object] = {}
+    deps_text = _file_text(os.path.join(meta, "dependencies"))
+    if deps_text is not None:
+        deps, problems = parse_dependencies(deps_text, f"{path}/metadata/dependencies", name)
+        found["dependencies"] = deps
+        diagnostics.extend(problems)
+    description = _file_text(os.path.join(meta, "description"))
+    if description is not None:
+        found["description"] = read_cat(description)
+    target = _file_text(os.path.join(meta, "buildtarget"))
+    if target is not None:
+        found["build_target"] = read_cat(target)
+    found["unlisted"] = os.path.isfile(os.path.join(meta, "unlisted"))
+    commands_text = _file_text(os.path.join(meta, "commands"))
+    if commands_text is not None:
+        if not os.path.isdir(os.path.join(path, "extensions")):
+            diagnostics.warning(
+                codes.COMMANDS_IGNORED,
+                "metadata/commands is ignored: the package has no 'extensions' folder",
+                codes.file_span(os.path.join(meta, "commands")),
+            )
+        else:
+            commands, problems = parse_commands(commands_text, f"{path}/metadata/commands")
+            found["commands"] = commands
+            diagnostics.extend(problems)
+    return found
+
+
 def read_package(
     path: str,
     name: str,
@@ -249,47 +279,24 @@ def read_package(
     diagnostics: Diagnostics,
     *,
     known_extra: frozenset[str] = frozenset(),
+    metadata: bool = True,
 ) -> Package:
     """Read the package folder at ``path`` (the SkiffOS path string); problems go to
     ``diagnostics``.  A missing folder gives an empty package with ``exists`` false.
     ``known_extra`` names sub-folders that are expected besides the package ones (``overrides``
-    holds ``workspaces/``)."""
+    holds ``workspaces/``).  With ``metadata`` false, ``metadata/`` is not read: SkiffOS reads it
+    only for packages it resolves, never for ``configs-base/*`` or ``overrides``."""
     if not os.path.isdir(path):
         return Package(name, path, origin, exists=False)
-    meta = os.path.join(path, "metadata")
-    problems: list[Diagnostic] = []
-    deps_text = _file_text(os.path.join(meta, "dependencies"))
-    dependencies: tuple[Dependency, ...] = ()
-    if deps_text is not None:
-        dependencies, found = parse_dependencies(deps_text, f"{path}/metadata/dependencies", name)
-        problems.extend(found)
-    description = _file_text(os.path.join(meta, "description"))
-    build_target = _file_text(os.path.join(meta, "buildtarget"))
-    extensions = _folder(path, "extensions")
-    commands: tuple[Command, ...] = ()
-    commands_text = _file_text(os.path.join(meta, "commands"))
-    if commands_text is not None:
-        if extensions is None:
-            diagnostics.warning(
-                codes.COMMANDS_IGNORED,
-                "metadata/commands is ignored: the package has no 'extensions' folder",
-                codes.file_span(os.path.join(meta, "commands")),
-            )
-        else:
-            commands, found = parse_commands(commands_text, f"{path}/metadata/commands")
-            problems.extend(found)
-    diagnostics.extend(problems)
+    meta = _read_metadata(path, name, diagnostics) if metadata else {}
     pre_hook, post_hook = _read_hooks(path, diagnostics)
-    _check_unknown(path, known_extra, diagnostics)
+    _check_unknown(path, known_extra, diagnostics, metadata)
     lists = {sub: _list_files(path, sub, diagnostics) for sub in _LISTED}
     return Package(
         name=name,
         path=path,
         origin=origin,
-        description=read_cat(description) if description is not None else None,
-        unlisted=os.path.isfile(os.path.join(meta, "unlisted")),
-        dependencies=dependencies,
-        build_target=read_cat(build_target) if build_target is not None else None,
+        **meta,
         **lists,
         root_overlay=_folder(path, "root_overlay"),
         buildroot_patches=_folder(path, "buildroot_patches"),
@@ -298,8 +305,7 @@ def read_package(
         buildroot_ext=_read_external(path, diagnostics),
         pre_hook=pre_hook,
         post_hook=post_hook,
-        extensions=extensions,
-        commands=commands,
+        extensions=_folder(path, "extensions"),
         resources=_folder(path, "resources"),
         scripts=_folder(path, "scripts"),
     )
