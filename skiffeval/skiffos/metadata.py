@@ -96,7 +96,8 @@ def parse_dependencies(text: str, file: str, package: str) -> tuple[tuple[Depend
     if bad.end() < len(body):
         at = bad.end()
         what = _describe_char(body[at])
-        span = _span(source, at, at + 1)
+        # a second line is reported where it starts, not at the end of the first
+        span = _span(source, at + 1, at + 2) if body[at] == "\n" else _span(source, at, at + 1)
         problems.append(
             _diag(
                 Severity.ERROR,

@@ -350,4 +350,7 @@ def _check_order(selected: list[Selected], metas: dict[str, PackageMeta], diagno
 def _order_help(dep: str, dependent: str, later: Selected) -> str:
     if later.required_by is None:
         return f"list '{dep}' before '{dependent}' in SKIFF_CONFIG, or leave it out to have it inserted before"
-    return f"in the dependencies of '{later.required_by}', list '{dep}' before '{dependent}'"
+    return (
+        f"'{dep}' was inserted for '{later.required_by}'; list it in SKIFF_CONFIG before "
+        f"'{dependent}' to apply it first"
+    )
