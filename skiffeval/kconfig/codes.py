@@ -38,6 +38,7 @@ __all__ = [
     "NOT_TAKEN",
     "CHOICE_NEEDS_MEMBER",
     "UNSET_NOT_BOOL",
+    "LEGACY_OPTION",
     "SET_TWICE",
     "KCONFIG_PARSE",
     "BUILDROOT_SOURCE",
@@ -101,6 +102,9 @@ CHOICE_NEEDS_MEMBER = define_code(
 UNSET_NOT_BOOL = define_code(
     "W217", "unset-not-bool", D,
     "'# NAME is not set' on a string, int or hex symbol, which kconfig ignores")
+LEGACY_OPTION = define_code(
+    "W218", "legacy-option", D,
+    "a Buildroot legacy option set to y (it selects BR2_LEGACY, which stops the build)")
 SET_TWICE = define_code(
     "W220", "set-twice", D, "a symbol assigned more than once; the last valid assignment wins")
 

@@ -138,6 +138,17 @@ class ParsedTree:
             self._defined_names = sorted(s.name for s in self.kconf.unique_defined_syms)
         return self._defined_names
 
+    def reset(self, late_env: Mapping[str, str]) -> None:
+        """Forget all user values and choice selections and set the late environment, so the
+        tree is as freshly parsed (kconfiglib's ``unset_values``, without its per-symbol
+        invalidation: everything is invalidated once at the end)."""
+        kconf = self.kconf
+        for sym in kconf.unique_defined_syms:
+            sym.user_value = None
+        for choice in kconf.unique_choices:
+            choice.user_value = choice.user_selection = None
+        self.set_late_env(late_env)
+
     def set_late_env(self, values: Mapping[str, str]) -> None:
         """Give the late ``option env=`` symbols their values for the next resolution (a
         variable missing from ``values`` is set but empty, as Buildroot's Makefile exports it)."""

@@ -249,13 +249,16 @@ def build_report(
 
         why = explain(kconf, sym, winner.value)
         related = []
+        where = []
         for other in why.related:
             theirs = [a for a in by_symbol.get(other, ()) if a.value is not None]
             if theirs:
                 related.append(Note(f"'{other}' set here", theirs[-1].assignment.span))
+                where.append(f"'{other}' was set at {theirs[-1].assignment.span}")
         emit(winner.position, _diag(
             why.code,
-            f"'{name}' was set to {requested} but is {'unset' if final is None else final}: {why.why}",
+            f"'{name}' was set to {requested} but is {'unset' if final is None else final}: {why.why}"
+            + "".join(f"; {w}" for w in where),
             winner.assignment.span,
             related=related,
         ))
@@ -263,6 +266,30 @@ def build_report(
             name, winner.type, settings, win_index, requested, final, NOT_TAKEN, why.reason, why.blockers
         ))
 
+    for name, position, span, prompt in _legacy_options(kconf, by_symbol):
+        emit(position, _diag(
+            codes.LEGACY_OPTION,
+            f"'{name}' is a legacy option" + (f": {prompt}" if prompt else ""),
+            span,
+            help=["it selects 'BR2_LEGACY', and Buildroot stops the build while that is set"],
+        ))
+
     ordered.sort(key=lambda t: (t[0], t[1]))
     reports.sort(key=lambda r: r.symbol)
     return Report(fragments, tuple(reports), tuple(d for _, _, d in ordered))
+
+
+def _legacy_options(kconf: kconfiglib.Kconfig, by_symbol: dict[str, list[Applied]]):
+    """Fragment-set symbols that keep Buildroot's ``BR2_LEGACY`` on: (name, position, span, prompt)."""
+    legacy = kconf.syms.get("BR2_LEGACY")
+    if legacy is None or not legacy.nodes or legacy.tri_value == 0:
+        return
+    for term in kconfiglib.split_expr(legacy.rev_dep, kconfiglib.OR):
+        if not kconfiglib.expr_value(term):
+            continue
+        selector = kconfiglib.split_expr(term, kconfiglib.AND)[0]
+        items = [a for a in by_symbol.get(getattr(selector, "name", None), ()) if a.value is not None]
+        if items:
+            winner = items[-1]
+            prompt = next((n.prompt[0] for n in selector.nodes if n.prompt), "")
+            yield selector.name, winner.position, winner.assignment.span, prompt

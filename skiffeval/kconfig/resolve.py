@@ -95,8 +95,7 @@ def resolve(
 
     kconf = tree.kconf
     with tree.lock, recursion_limit():
-        kconf.unset_values()
-        tree.set_late_env(late_env or {})
+        tree.reset(late_env or {})
         applied = apply_assignments(kconf, items)
         config = config_text(kconf, tree.title)
         minimal = min_config_text(kconf)

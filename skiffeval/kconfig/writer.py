@@ -46,13 +46,13 @@ def config_text(kconf: kconfiglib.Kconfig, title: str) -> str:
     """The full ``.config`` as ``conf`` writes it, with ``title`` in the heading."""
     chunks = [f"#\n# Automatically generated file; DO NOT EDIT.\n# {title}\n#\n"]
     add = chunks.append
-    seen: set[int] = set()
+    seen: set[Symbol] = set()
     for node in _walk(kconf):
         item = node.item
         if item.__class__ is Symbol:
-            if id(item) in seen:
+            if item in seen:
                 continue
-            seen.add(id(item))
+            seen.add(item)
             line = item.config_string
             if line:
                 add(line)
@@ -64,12 +64,12 @@ def config_text(kconf: kconfiglib.Kconfig, title: str) -> str:
 def min_config_text(kconf: kconfiglib.Kconfig) -> str:
     """The minimal configuration (``savedefconfig``), without a heading."""
     chunks = []
-    seen: set[int] = set()
+    seen: set[Symbol] = set()
     for node in _walk(kconf):
         sym = node.item
-        if sym.__class__ is not Symbol or id(sym) in seen:
+        if sym.__class__ is not Symbol or sym in seen:
             continue
-        seen.add(id(sym))
+        seen.add(sym)
         line = sym.config_string
         if not line:
             continue
