@@ -1,0 +1,597 @@
+"""``LocalStore``: store objects in a directory, metadata in SQLite (docs/store.md, "Layout").
+
+Layout of a store root ``S``:
+* ``S/<digest>-<name>`` — sources and outputs (read-only trees), ``S/<key>-<name>.drv`` — derivations;
+* ``S/.skiffeval/db.sqlite`` — metadata (``db.py``); ``gc.lock``, ``locks/`` — file locks;
+  ``pending/`` — markers of work in progress (what to delete if the process dies);
+  ``tmp/`` — temporary files and build directories; ``logs/`` — build logs;
+  ``roots/named/``, ``roots/links/`` — GC roots; ``realisations.log`` — journal for ``rebuild_db``.
+
+Every object enters the same way: written under a scratch name (listed in a pending marker),
+made read-only, renamed to its final name, then registered in one transaction.  A process
+killed at any instant leaves at most unregistered entries, which the next process that finds
+the store idle (the GC lock free) deletes.  Nothing is registered before it is complete.
+
+Maintenance (``gc``, ``verify``, ``rebuild_db``, ``info``) is in ``maintenance.py``; the
+build step in ``build.py``; the scheduler in ``realize.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+import secrets
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from skiffeval.canonical import nixbase32
+from skiffeval.derivation import Derivation, SortedMap, StorePath, decode_drv, encode_drv
+from skiffeval.derivation.storepath import check_name
+from skiffeval.diagnostics import SkiffError
+from skiffeval.store import maintenance
+from skiffeval.store.codes import BAD_ROOT, MISSING_INPUT, NOT_IN_STORE, STORE_CORRUPT
+from skiffeval.store.db import Database
+from skiffeval.store.locks import FileLock
+from skiffeval.store.protocol import GcReport, PathInfo, Realisation, RebuildReport, Root, StoreInfo, VerifyReport
+from skiffeval.store.tree import CacheMiss, SourceWalk, TreeHash
+from skiffeval.store.treeops import CopyWalk, remove_tree
+
+__all__ = ["LocalStore", "META_DIR"]
+
+META_DIR = ".skiffeval"
+_CHUNK_ROWS = 500  # SQLite host parameters per IN (...) query
+
+
+def _chunks(items: Sequence[Any], n: int = _CHUNK_ROWS) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+class LocalStore:
+    """A store in a local directory (created if missing).
+
+    ``clean=True`` deletes leftovers of killed processes when no other process uses the store.
+    Thread-safe: each thread gets its own database connection.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *, clean: bool = True) -> None:
+        self.root = Path(os.path.realpath(root))
+        self.meta = self.root / META_DIR
+        for sub in ("locks", "pending", "tmp", "logs", "roots/named", "roots/links"):
+            (self.meta / sub).mkdir(parents=True, exist_ok=True)
+        self.db = Database(str(self.meta / "db.sqlite"))
+        self._drv_cache: dict[str, Derivation] = {}
+        if clean:
+            self.clean_leftovers()
+
+    # -- names and locations ---------------------------------------------------------------------
+
+    def real_path(self, path: StorePath) -> Path:
+        """Where ``path`` lives: ``root/<digest>-<name>``."""
+        return self.root / path.basename
+
+    def parse_path(self, text: str | os.PathLike[str]) -> StorePath:
+        """The store path named by a basename or by a path inside this store (E110 if outside)."""
+        s = os.fspath(text)
+        if "/" not in s:
+            return StorePath.parse(s)
+        p = os.path.abspath(s)
+        root = str(self.root)
+        if not p.startswith(root + "/"):
+            raise SkiffError(NOT_IN_STORE, f"'{s}' is not in the store '{root}'")
+        return StorePath.parse(p[len(root) + 1 :].split("/", 1)[0])
+
+    def log_path(self, key: str, name: str) -> Path:
+        """The build log of derivation ``key`` (kept after failures)."""
+        return self.meta / "logs" / f"{key}-{name}.log"
+
+    def lock_path(self, what: str) -> Path:
+        return self.meta / "locks" / f"{what}.lock"
+
+    # -- locks and leftovers ---------------------------------------------------------------------
+
+    def shared_lock(self) -> FileLock:
+        """The GC lock, shared: hold it while creating or registering objects."""
+        return FileLock(self.meta / "gc.lock", shared=True)
+
+    def exclusive_lock(self) -> FileLock:
+        return FileLock(self.meta / "gc.lock", shared=False)
+
+    def clean_leftovers(self) -> list[str]:
+        """Delete what killed processes left (pending entries not registered, ``tmp/``), but only
+        if no other process uses the store now; returns the deleted basenames."""
+        lock = self.exclusive_lock()
+        if not lock.acquire(blocking=False):
+            return []
+        try:
+            return self._clean_leftovers_locked()
+        finally:
+            lock.release()
+
+    def _clean_leftovers_locked(self) -> list[str]:
+        deleted: list[str] = []
+        markers = sorted((self.meta / "pending").iterdir())
+        if markers:
+            names: list[str] = []
+            for m in markers:
+                names += [n for n in m.read_text(errors="replace").splitlines() if n and "/" not in n and not n.startswith(".")]
+            valid = self._registered(names)
+            for n in names:
+                if n not in valid and os.path.lexists(self.root / n):
+                    remove_tree(self.root / n)
+                    deleted.append(n)
+            for m in markers:
+                m.unlink(missing_ok=True)
+        for entry in (self.meta / "tmp").iterdir():
+            remove_tree(entry)
+        return deleted
+
+    @contextlib.contextmanager
+    def pending(self, names: Iterable[str] = ()) -> Iterator[Path]:
+        """A pending marker listing top-level names to delete should this process die."""
+        marker = self.meta / "pending" / f"{os.getpid()}-{secrets.token_hex(8)}"
+        with open(marker, "w") as f:
+            f.write("".join(n + "\n" for n in names))
+        try:
+            yield marker
+        finally:
+            marker.unlink(missing_ok=True)
+
+    @staticmethod
+    def add_pending(marker: Path, names: Iterable[str]) -> None:
+        with open(marker, "a") as f:
+            f.write("".join(n + "\n" for n in names))
+
+    def scratch_path(self, name: str) -> tuple[str, Path]:
+        """A fresh scratch location of the same length as a final path named ``name``."""
+        digest = nixbase32(secrets.token_bytes(16))
+        base = f"{digest}-{name}"
+        return digest, self.root / base
+
+    def temp_dir(self, prefix: str) -> Path:
+        path = self.meta / "tmp" / f"{prefix}-{secrets.token_hex(8)}"
+        path.mkdir()
+        return path
+
+    # -- validity --------------------------------------------------------------------------------
+
+    def _registered(self, basenames: Iterable[str]) -> set[str]:
+        names = list(dict.fromkeys(basenames))
+        found: set[str] = set()
+        c = self.db.conn()
+        for part in _chunks(names):
+            q = f"SELECT path FROM paths WHERE path IN ({','.join('?' * len(part))})"
+            found.update(r[0] for r in c.execute(q, part))
+        return found
+
+    def is_valid(self, path: StorePath) -> bool:
+        return self.db.conn().execute("SELECT 1 FROM paths WHERE path=?", (path.basename,)).fetchone() is not None
+
+    def valid_paths(self, paths: Iterable[StorePath]) -> set[StorePath]:
+        ps = list(paths)
+        valid = self._registered(p.basename for p in ps)
+        return {p for p in ps if p.basename in valid}
+
+    # -- sources ---------------------------------------------------------------------------------
+
+    def add_path(self, path: str | os.PathLike[str], name: str | None = None) -> StorePath:
+        """Import a file, symlink or directory tree (symlinks kept as links, never followed).
+
+        Re-importing an unchanged tree costs one ``lstat`` per file: the stat cache answers
+        for every file and the path is found valid without reading or copying anything.
+        """
+        src = os.path.abspath(path)
+        name = name if name is not None else os.path.basename(src.rstrip("/"))
+        check_name(name)
+        with self.shared_lock():
+            cache = self._load_stat_cache(src)
+            now = time.time_ns()
+            if cache:
+                try:
+                    walk = SourceWalk(cache, now_ns=now, probe=True)
+                    th = walk.hash(src)
+                    sp = StorePath(th.digest(name), name)
+                    if self.is_valid(sp):
+                        if walk.new_cache != cache:
+                            self._save_stat_cache(src, walk.new_cache)
+                        return sp
+                except CacheMiss:
+                    pass
+            _digest, scratch = self.scratch_path(name)
+            with self.pending([scratch.name]) as marker:
+                copier = CopyWalk(now_ns=now)
+                try:
+                    th = copier.copy(src, scratch)
+                except BaseException:
+                    remove_tree(scratch)
+                    raise
+                sp = StorePath(th.digest(name), name)
+                self.finalize([(scratch, sp, th, "source", None, ())], marker)
+            self._save_stat_cache(src, copier.new_cache)
+            return sp
+
+    def hash_source(self, path: str | os.PathLike[str], name: str | None = None) -> StorePath:
+        """The store path ``add_path`` would give, without importing (uses and fills the cache)."""
+        src = os.path.abspath(path)
+        name = name if name is not None else os.path.basename(src.rstrip("/"))
+        check_name(name)
+        cache = self._load_stat_cache(src)
+        walk = SourceWalk(cache, now_ns=time.time_ns())
+        th = walk.hash(src)
+        if walk.new_cache != cache:
+            self._save_stat_cache(src, walk.new_cache)
+        return StorePath(th.digest(name), name)
+
+    def add_bytes(self, name: str, data: bytes, *, executable: bool = False) -> StorePath:
+        """Import ``data`` as a single file named ``name``."""
+        check_name(name)
+        tmp = self.temp_dir("bytes") / "f"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o755 if executable else 0o644)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        try:
+            with self.shared_lock():
+                _digest, scratch = self.scratch_path(name)
+                with self.pending([scratch.name]) as marker:
+                    th = CopyWalk(now_ns=0).copy(tmp, scratch)
+                    sp = StorePath(th.digest(name), name)
+                    self.finalize([(scratch, sp, th, "source", None, ())], marker)
+        finally:
+            remove_tree(tmp.parent)
+        return sp
+
+    def _load_stat_cache(self, src: str) -> dict[bytes, Any]:
+        row = self.db.conn().execute("SELECT blob FROM stat_cache WHERE root=?", (src,)).fetchone()
+        if row is None:
+            return {}
+        try:
+            value = marshal.loads(row[0])
+        except (ValueError, EOFError, TypeError):
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def _save_stat_cache(self, src: str, cache: dict[bytes, Any]) -> None:
+        blob = marshal.dumps(cache)
+        with self.db.transaction() as c:
+            c.execute("INSERT OR REPLACE INTO stat_cache VALUES (?, ?)", (src, blob))
+
+    # -- entering the store ----------------------------------------------------------------------
+
+    def finalize(
+        self,
+        items: Sequence[tuple[Path, StorePath, TreeHash, str, str | None, Iterable[StorePath]]],
+        marker: Path,
+        register_more: Any = None,
+    ) -> None:
+        """Rename finished scratch trees to their final names and register them in one transaction.
+
+        ``items`` are ``(scratch, final, tree_hash, kind, deriver, references)``; the scratch
+        trees must already be normalized.  ``register_more(conn)`` adds rows to the same
+        transaction (realisations).  A final path that is already valid is kept and the scratch
+        copy dropped; an unregistered leftover under the final name is replaced.
+        """
+        order = sorted(items, key=lambda it: it[1].basename)
+        locks = [FileLock(self.lock_path(f"path-{it[1].digest}")) for it in order]
+        for lk in locks:
+            lk.acquire()
+        try:
+            valid = self._registered(it[1].basename for it in order)
+            fresh = []
+            self.add_pending(marker, [it[1].basename for it in order if it[1].basename not in valid])
+            for scratch, sp, th, kind, deriver, refs in order:
+                final = self.root / sp.basename
+                if sp.basename in valid:
+                    remove_tree(scratch)
+                    continue
+                if os.path.lexists(final):
+                    remove_tree(final)  # an unregistered leftover (we hold its path lock)
+                os.rename(scratch, final)
+                fresh.append((sp, th, kind, deriver, refs))
+            now = int(time.time())
+            with self.db.transaction() as c:
+                for sp, th, kind, deriver, refs in fresh:
+                    c.execute(
+                        "INSERT OR REPLACE INTO paths VALUES (?,?,?,?,?,?,?)",
+                        (sp.basename, kind, th.size, th.files, th.sha256, deriver, now),
+                    )
+                    c.executemany(
+                        "INSERT OR IGNORE INTO refs VALUES (?, ?)",
+                        [(sp.basename, r.basename) for r in refs],
+                    )
+                if register_more is not None:
+                    register_more(c)
+        finally:
+            for lk in reversed(locks):
+                lk.release()
+
+    # -- derivations -----------------------------------------------------------------------------
+
+    def write_derivations(self, drvs: Iterable[Derivation]) -> list[StorePath]:
+        """Write the ``.drv`` files of ``drvs`` (skipping known ones) and register them in one
+        transaction.  Every input must be among ``drvs`` or already in the store (E111)."""
+        batch: dict[str, Derivation] = {}
+        for d in drvs:
+            batch.setdefault(d.key, d)
+        out = [d.drv_path for d in batch.values()]
+        c = self.db.conn()
+        keys = list(batch)
+        known: set[str] = set()
+        for part in _chunks(keys):
+            q = f"SELECT key FROM derivations WHERE key IN ({','.join('?' * len(part))})"
+            known.update(r[0] for r in c.execute(q, part))
+        new = [d for k, d in batch.items() if k not in known]
+        if not new:
+            return out
+        by_ref = {d.ref: d for d in batch.values()}
+        input_paths = self._input_drv_paths(new, by_ref)
+        with self.shared_lock():
+            names = [d.drv_path.basename for d in new]
+            with self.pending(names) as marker:
+                tmpdir = self.temp_dir("drv")
+                rows = []
+                try:
+                    for d in new:
+                        data = encode_drv(d).encode()
+                        tmp = tmpdir / d.key
+                        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+                        try:
+                            os.write(fd, data)
+                        finally:
+                            os.close(fd)
+                        os.rename(tmp, self.root / d.drv_path.basename)
+                        rows.append((d, len(data), hashlib.sha256(data).hexdigest()))
+                finally:
+                    remove_tree(tmpdir)
+                now = int(time.time())
+                with self.db.transaction() as c:
+                    c.executemany(
+                        "INSERT OR IGNORE INTO derivations VALUES (?,?,?)",
+                        [(d.key, d.name, d.ref if d.fixed is not None else None) for d, _, _ in rows],
+                    )
+                    c.executemany(
+                        "INSERT OR REPLACE INTO paths VALUES (?,?,?,?,?,?,?)",
+                        [(d.drv_path.basename, "drv", n, 1, sha, None, now) for d, n, sha in rows],
+                    )
+                    c.executemany(
+                        "INSERT OR IGNORE INTO refs VALUES (?,?)",
+                        [(d.drv_path.basename, p) for d, _, _ in rows for p in input_paths[d.key]],
+                    )
+        for d in new:
+            self._drv_cache[d.key] = d
+        return out
+
+    def _input_drv_paths(self, new: list[Derivation], by_ref: dict[str, Derivation]) -> dict[str, list[str]]:
+        """For each new derivation, the basenames its ``.drv`` refers to (inputs and sources)."""
+        missing = sorted({i.key for d in new for i in d.input_drvs.values() if i.key not in by_ref})
+        found: dict[str, str] = {}
+        c = self.db.conn()
+        for part in _chunks(missing):
+            marks = ",".join("?" * len(part))
+            for key, name, ident in c.execute(
+                f"SELECT key, name, identity FROM derivations WHERE key IN ({marks}) OR identity IN ({marks})",
+                list(part) + list(part),
+            ):
+                found[key] = f"{key}-{name}.drv"
+                if ident is not None:
+                    found.setdefault(ident, f"{key}-{name}.drv")
+        result: dict[str, list[str]] = {}
+        for d in new:
+            paths = [p.basename for p in d.input_srcs.values()]
+            for slot, inp in d.input_drvs.items():
+                dep = by_ref.get(inp.key)
+                if dep is not None:
+                    paths.append(dep.drv_path.basename)
+                elif inp.key in found:
+                    paths.append(found[inp.key])
+                else:
+                    raise SkiffError(
+                        MISSING_INPUT,
+                        f"input '{slot}' of derivation '{d.name}' ({inp.key}) is neither given nor in the store",
+                        help=["write the derivations of the whole closure together"],
+                    )
+            result[d.key] = paths
+        return result
+
+    def derivation_key(self, ref: str) -> str | None:
+        """The key of a known derivation with key (or FOD content identity) ``ref``."""
+        c = self.db.conn()
+        if c.execute("SELECT 1 FROM derivations WHERE key=?", (ref,)).fetchone():
+            return ref
+        row = c.execute("SELECT key FROM derivations WHERE identity=? ORDER BY key LIMIT 1", (ref,)).fetchone()
+        return None if row is None else row[0]
+
+    def read_derivation(self, ref: str) -> Derivation | None:
+        """The derivation with key ``ref`` (or, for a FOD, content identity ``ref``), or None."""
+        hit = self._drv_cache.get(ref)
+        if hit is not None:
+            return hit
+        key = self.derivation_key(ref)
+        if key is None:
+            return None
+        name = self.db.conn().execute("SELECT name FROM derivations WHERE key=?", (key,)).fetchone()[0]
+        path = self.root / f"{key}-{name}.drv"
+        try:
+            text = path.read_bytes()
+        except FileNotFoundError:
+            raise SkiffError(STORE_CORRUPT, f"registered derivation '{path}' is missing",
+                             help=["run 'skiffeval store verify --repair'"]) from None
+        drv = decode_drv(text, str(path), expected_key=key)
+        self._drv_cache[key] = drv
+        return drv
+
+    # -- realisations ----------------------------------------------------------------------------
+
+    def realisations(self, keys: Iterable[str]) -> dict[str, Realisation]:
+        """The realisations of ``keys`` whose outputs are all valid (one query per 500 keys)."""
+        ks = list(dict.fromkeys(keys))
+        rows: dict[str, tuple[str, dict[str, StorePath], bool]] = {}
+        c = self.db.conn()
+        for part in _chunks(ks):
+            q = (
+                "SELECT r.key, r.resolved, o.output, o.path, p.path IS NOT NULL FROM realisations r "
+                "JOIN resolved_outputs o ON o.resolved = r.resolved LEFT JOIN paths p ON p.path = o.path "
+                f"WHERE r.key IN ({','.join('?' * len(part))})"
+            )
+            for key, resolved, output, path, valid in c.execute(q, part):
+                entry = rows.setdefault(key, (resolved, {}, True))
+                entry[1][output] = StorePath.parse(path)
+                if not valid:
+                    rows[key] = (resolved, entry[1], False)
+        return {k: Realisation(k, r, SortedMap(o)) for k, (r, o, ok) in rows.items() if ok}
+
+    def realisation(self, key: str) -> Realisation | None:
+        return self.realisations([key]).get(key)
+
+    def resolved_outputs(self, resolved: str) -> dict[str, StorePath] | None:
+        """The valid outputs of a realized resolved derivation, or None."""
+        q = ("SELECT o.output, o.path, p.path IS NOT NULL FROM resolved_outputs o "
+             "LEFT JOIN paths p ON p.path = o.path WHERE o.resolved = ?")
+        out: dict[str, StorePath] = {}
+        for output, path, valid in self.db.conn().execute(q, (resolved,)):
+            if not valid:
+                return None
+            out[output] = StorePath.parse(path)
+        return out or None
+
+    def fod_output(self, identity: str) -> StorePath | None:
+        """A valid output of any realized fixed-output derivation with content ``identity``."""
+        q = ("SELECT o.path FROM derivations d JOIN realisations r ON r.key = d.key "
+             "JOIN resolved_outputs o ON o.resolved = r.resolved JOIN paths p ON p.path = o.path "
+             "WHERE d.identity = ? ORDER BY o.path LIMIT 1")
+        row = self.db.conn().execute(q, (identity,)).fetchone()
+        return None if row is None else StorePath.parse(row[0])
+
+    def register_realisation(self, key: str, resolved: str, c: Any = None) -> None:
+        """Record that derivation ``key`` resolved to the realized ``resolved`` (early cutoff)."""
+        if c is None:
+            with self.db.transaction() as c2:
+                c2.execute("INSERT OR REPLACE INTO realisations VALUES (?,?)", (key, resolved))
+        else:
+            c.execute("INSERT OR REPLACE INTO realisations VALUES (?,?)", (key, resolved))
+
+    def journal(self, key: str, resolved: str, outputs: dict[str, StorePath]) -> None:
+        """Append a realisation to ``realisations.log`` (read back by ``rebuild_db``)."""
+        line = " ".join([key, resolved] + [f"{o}={p.basename}" for o, p in sorted(outputs.items())]) + "\n"
+        with open(self.meta / "realisations.log", "a") as f:
+            f.write(line)
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def references(self, path: StorePath) -> list[StorePath]:
+        rows = self.db.conn().execute("SELECT reference FROM refs WHERE referrer=? ORDER BY reference", (path.basename,))
+        return [StorePath.parse(r[0]) for r in rows]
+
+    def referrers(self, path: StorePath) -> list[StorePath]:
+        rows = self.db.conn().execute("SELECT referrer FROM refs WHERE reference=? ORDER BY referrer", (path.basename,))
+        return [StorePath.parse(r[0]) for r in rows]
+
+    def requisites(self, paths: Iterable[StorePath]) -> list[StorePath]:
+        """The closure of ``paths`` under references, sorted (linear: one query per path)."""
+        seen = {p.basename for p in paths}
+        todo = list(seen)
+        c = self.db.conn()
+        while todo:
+            part, todo = todo[:_CHUNK_ROWS], todo[_CHUNK_ROWS:]
+            q = f"SELECT reference FROM refs WHERE referrer IN ({','.join('?' * len(part))})"
+            for (ref,) in c.execute(q, part):
+                if ref not in seen:
+                    seen.add(ref)
+                    todo.append(ref)
+        return [StorePath.parse(b) for b in sorted(seen)]
+
+    def path_info(self, path: StorePath) -> PathInfo:
+        c = self.db.conn()
+        row = c.execute("SELECT kind, size, files, sha256, deriver FROM paths WHERE path=?", (path.basename,)).fetchone()
+        if row is None:
+            raise SkiffError(NOT_IN_STORE, f"'{path}' is not a valid path in the store '{self.root}'")
+        closure = [p.basename for p in self.requisites([path])]
+        total = 0
+        for part in _chunks(closure):
+            q = f"SELECT COALESCE(SUM(size), 0) FROM paths WHERE path IN ({','.join('?' * len(part))})"
+            total += c.execute(q, part).fetchone()[0]
+        kind, size, files, sha, deriver = row
+        return PathInfo(path, kind, size, files, sha, deriver, tuple(self.references(path)), total)
+
+    # -- roots -----------------------------------------------------------------------------------
+
+    def add_root(self, name: str, target: StorePath) -> None:
+        """A named root (a revision): keeps ``target`` and its closure alive."""
+        if not name or "/" in name or name.startswith(".") or "\0" in name:
+            raise SkiffError(BAD_ROOT, f"invalid root name {name!r}")
+        if not self.is_valid(target):
+            raise SkiffError(NOT_IN_STORE, f"cannot root '{target}': not a valid path in the store")
+        _replace_symlink(str(self.real_path(target)), self.meta / "roots" / "named" / name)
+
+    def remove_root(self, name: str) -> bool:
+        try:
+            (self.meta / "roots" / "named" / name).unlink()
+            return True
+        except FileNotFoundError:
+            return False
+
+    def add_indirect_root(self, link: str | os.PathLike[str], target: StorePath) -> Path:
+        """Point the symlink ``link`` (e.g. ``./result``) at ``target`` and record it as a root:
+        the target stays alive for as long as the link points at it."""
+        if not self.is_valid(target):
+            raise SkiffError(NOT_IN_STORE, f"cannot root '{target}': not a valid path in the store")
+        link_abs = Path(os.path.abspath(link))
+        if link_abs.exists() and not link_abs.is_symlink():
+            raise SkiffError(BAD_ROOT, f"'{link_abs}' exists and is not a symlink; refusing to replace it")
+        _replace_symlink(str(self.real_path(target)), link_abs)
+        record = self.meta / "roots" / "links" / hashlib.sha256(str(link_abs).encode()).hexdigest()[:32]
+        _replace_symlink(str(link_abs), record)
+        return link_abs
+
+    def roots(self) -> list[Root]:
+        """Every root; a link root whose link is gone or points elsewhere has ``target=None``."""
+        out: list[Root] = []
+        named = self.meta / "roots" / "named"
+        for entry in sorted(named.iterdir()):
+            out.append(Root("named", entry.name, self._target_of(os.readlink(entry))))
+        for entry in sorted((self.meta / "roots" / "links").iterdir()):
+            link = os.readlink(entry)
+            try:
+                target = self._target_of(os.readlink(link)) if os.path.islink(link) else None
+            except OSError:
+                target = None
+            out.append(Root("link", entry.name, target, link))
+        return out
+
+    def _target_of(self, text: str) -> StorePath | None:
+        try:
+            return self.parse_path(text)
+        except SkiffError:
+            return None
+
+    # -- maintenance (maintenance.py) -----------------------------------------------------------
+
+    def gc(self, *, dry_run: bool = False, wait: bool = False) -> GcReport:
+        return maintenance.gc(self, dry_run=dry_run, wait=wait)
+
+    def verify(self, *, check_contents: bool = False, repair: bool = False) -> VerifyReport:
+        return maintenance.verify(self, check_contents=check_contents, repair=repair)
+
+    def rebuild_db(self) -> RebuildReport:
+        return maintenance.rebuild_db(self)
+
+    def info(self) -> StoreInfo:
+        return maintenance.info(self)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> LocalStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _replace_symlink(target: str, link: Path) -> None:
+    tmp = link.with_name(f".{link.name}.tmp-{secrets.token_hex(4)}")
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
