@@ -26,7 +26,7 @@ import os
 
 import attrs
 
-from skiffeval.diagnostics import Diagnostic, did_you_mean
+from skiffeval.diagnostics import did_you_mean
 from skiffeval.skiffos import codes
 from skiffeval.skiffos.codes import Diagnostics
 from skiffeval.skiffos.discovery import Origin
