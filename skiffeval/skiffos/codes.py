@@ -38,7 +38,6 @@ RELATIVE_PATH = _code("E250", "relative-config-path", "a configs path that is no
 MISSING_ROOT = _code("E251", "missing-skiffos-root", "the SkiffOS root is not a SkiffOS checkout")
 UNSAFE_PATH = _code("E252", "unsafe-path", "a path SkiffOS's shell scripts would split or mangle")
 OVERRIDE_MISSING = _code("E253", "override-missing", "a SKIFF_CONFIG_PATH_<KEY> override that is no folder")
-BAD_OVERRIDE_KEY = _code("E254", "bad-override-key", "an override key that names no package")
 
 # --- errors: resolution --------------------------------------------------------------------------
 INVALID_NAME = _code("E260", "invalid-package-name", "a name SkiffOS ignores or crashes on")
