@@ -1,5 +1,61 @@
-"""The command line (the only place that parses arguments or prints)."""
+"""The command line: the only place that parses arguments or prints.
+
+``main`` runs the click application and turns every outcome into an exit status: 0 success,
+1 a user error (evaluation, build: rendered with its code and location), 2 a usage error,
+3 an internal error (a bug in skiffeval, said as such).  A Python traceback is shown only for
+internal errors and only with ``SKIFFEVAL_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import click
+
+from skiffeval.diagnostics import InternalError, SkiffError, internal_error_text, render_json, render_text
+
+__all__ = ["main", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_INTERNAL"]
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _wants_json(argv: list[str]) -> bool:
+    return "--json" in argv
+
+
+def _color(argv: list[str]) -> bool:
+    return "--no-color" not in argv and "NO_COLOR" not in os.environ and sys.stderr.isatty()
 
 
 def main(argv: list[str] | None = None) -> int:
-    raise SystemExit("skiffeval: not yet implemented")
+    """Run the command line; returns the exit status."""
+    from skiffeval.cli.app import app
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        app.main(args=args, prog_name="skiffeval", standalone_mode=False)
+        return EXIT_OK
+    except SkiffError as exc:
+        text = render_json([exc]) if _wants_json(args) else render_text(exc, color=_color(args))
+        sys.stderr.write(text + "\n")
+        return EXIT_FAILURE
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        sys.stderr.write("aborted\n")
+        return EXIT_FAILURE
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE if isinstance(exc, click.UsageError) else EXIT_FAILURE
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except (InternalError, Exception) as exc:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("SKIFFEVAL_DEBUG"):
+            traceback.print_exc()
+        sys.stderr.write(internal_error_text(exc) + "\n")
+        return EXIT_INTERNAL

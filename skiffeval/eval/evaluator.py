@@ -46,6 +46,10 @@ SearchPathEntry = tuple[str | None, str]
 STACK_BYTES = 1 << 30
 RECURSION_LIMIT = 400_000
 
+_limit_lock = threading.Lock()
+_deep_runs = 0  # run_deep calls in progress (the recursion limit is raised while any runs)
+_saved_limit = [1000]
+
 _ast_cache: dict[tuple[str, str], ast.Expr] = {}
 _ast_lock = threading.Lock()
 
@@ -60,16 +64,26 @@ def run_deep(fn: Callable[[], T]) -> T:
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             result.append((False, exc))
 
-    old_limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
-    old_size = threading.stack_size()
-    threading.stack_size(STACK_BYTES)
+    with _limit_lock:
+        global _deep_runs
+        if _deep_runs == 0:
+            _saved_limit[0] = sys.getrecursionlimit()
+            sys.setrecursionlimit(max(_saved_limit[0], RECURSION_LIMIT))
+        _deep_runs += 1
+        old_size = threading.stack_size()
+        threading.stack_size(STACK_BYTES)
+        try:
+            thread = threading.Thread(target=target, name="skiffeval-eval")
+            thread.start()
+        finally:
+            threading.stack_size(old_size)
     try:
-        thread = threading.Thread(target=target, name="skiffeval-eval")
-        thread.start()
+        thread.join()
     finally:
-        threading.stack_size(old_size)
-    thread.join()
+        with _limit_lock:
+            _deep_runs -= 1
+            if _deep_runs == 0:
+                sys.setrecursionlimit(_saved_limit[0])
     ok, value = result[0]
     if ok:
         return value
@@ -184,7 +198,9 @@ class Evaluator:
         if cached is None:
             tree = self.parse_file(path, data)
             code = Compiler(self, posixpath.dirname(path)).compile(tree, None)
-            cached = Thunk(code, None, (f"file '{self.display_name(path)}'", span or tree.span))
+            # the origin names the file in an import-cycle message; a top-level file needs none
+            origin = (f"file '{self.display_name(path)}'", span) if span is not None else None
+            cached = Thunk(code, None, origin)
             self._imports[key] = cached
         try:
             return cached.force()
@@ -264,10 +280,15 @@ class Evaluator:
             if type(value) is not Attrs:
                 raise SkiffError(codes.BAD_CLI_ARGUMENT, f"cannot select '{name}' of attribute path '{attr_path}': the value is not an attribute set")
             if name not in value.values:
+                help = did_you_mean_help(name, value.values)
+                if not help and value.values:
+                    names = value.names()
+                    shown = ", ".join(f"'{n}'" for n in names[:12]) + (", ..." if len(names) > 12 else "")
+                    help = [f"the attributes here are {shown}"]
                 raise SkiffError(
                     codes.BAD_CLI_ARGUMENT,
                     f"attribute '{name}' in selection path '{attr_path}' not found",
-                    help=did_you_mean_help(name, value.values),
+                    help=help,
                 )
             value = value.values[name]
         return force(value)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 INT_MIN = -(2**63)
 _SELF_EXPLAINING = (codes.THROWN, codes.ABORTED)
+_NOTELESS_BUILTINS = frozenset({"import"})  # adds its own "while importing" note
 INT_MAX = 2**63 - 1
 _MISSING = object()
 
@@ -70,7 +71,7 @@ def _run_primop(ev: Evaluator, op: PrimOp, args: tuple, span: Span | None) -> An
     try:
         return op.impl(ev, span, *forced)
     except SkiffError as exc:
-        if exc.code in _SELF_EXPLAINING:
+        if exc.code in _SELF_EXPLAINING or op.name in _NOTELESS_BUILTINS:
             raise
         if not exc.notes or exc.notes[-1].message != f"while calling the builtin '{op.name}'":
             exc.notes.append(Note(f"while calling the builtin '{op.name}'", span))

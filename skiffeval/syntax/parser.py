@@ -122,6 +122,7 @@ _OPERATORS = {
 }
 
 
+_TOKEN_START = re.compile(r"[A-Za-z0-9_./<>~\"'{}()\[\];:,=?@!+\-*&|#$]")
 _WORD = re.compile(r"[A-Za-z0-9_'\-./]+|\$\{|''|\S")
 
 
@@ -193,7 +194,8 @@ def _syntax_error(exc: UnexpectedInput, source: Source) -> SkiffError:
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
         expected_set = set(getattr(exc, "expected", ()) or ())
         expected = _expected_words(expected_set)
-        end_line, end_col = source.position(len(source.text))
+        # point just after the last token (not at trailing blank lines or comments)
+        end_line, end_col = source.position(len(source.text.rstrip()))
         span = _span_at(source, end_line, end_col)
         opener = _unclosed(source.text)
         notes = [Note(f"'{opener[0]}' opened here is not closed", _span_at(source, *source.position(opener[1])))] if opener else []
@@ -206,6 +208,13 @@ def _syntax_error(exc: UnexpectedInput, source: Source) -> SkiffError:
     if source.text.startswith("/*", tok.start_pos or 0) and "*/" not in source.text[tok.start_pos :]:
         return SkiffError(UNTERMINATED, "comment is not closed", _span_at(source, tok.line, tok.column, 2), help=["end it with '*/'"])
     described, length = _describe_token(tok, source)
+    char = source.text[tok.start_pos or 0] if (tok.start_pos or 0) < len(source.text) else ""
+    if tok.type in ("STR_CHUNK", "IND_CHUNK", "IND_LONE") and not _TOKEN_START.match(char):
+        # lark re-lexed with the whole grammar after this state rejected every terminal; a
+        # character that starts no token of the language is a lexical error
+        expected = _expected_words(set(exc.expected))
+        message = f"unexpected character '{char}'" + (f", expected {expected}" if expected else "")
+        return SkiffError(BAD_CHARACTER, message, _span_at(source, tok.line, tok.column))
     span = _span_at(source, tok.line, tok.column, length)
     acceptable = set(exc.expected)
     try:  # the exact set (LALR merges lookaheads of similar states; this simulates each one)

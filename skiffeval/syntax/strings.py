@@ -31,7 +31,7 @@ def unescape_ind(token: str) -> str:
         return "$"
     if token == "'''":
         return "''"
-    assert token.startswith("''\\") and len(token) == 3
+    assert token.startswith("''\\") and len(token) == 4
     return _ESCAPES.get(token[3], token[3])
 
 

@@ -1,0 +1,22 @@
+"""The ``skiffeval`` command group: each subcommand is one call into the session."""
+
+from __future__ import annotations
+
+import click
+
+from skiffeval import __version__
+from skiffeval.cli.cmd_eval import eval_command
+
+EPILOG = """\b
+Exit status: 0 success, 1 evaluation or build failure, 2 usage error, 3 internal error (a bug).
+Shell completion: eval "$(_SKIFFEVAL_COMPLETE=bash_source skiffeval)"   (zsh: zsh_source)
+"""
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="skiffeval")
+def app() -> None:
+    """skiffeval: evaluate and build SkiffOS-style embedded Linux systems from pure layers."""
+
+
+app.add_command(eval_command)

@@ -1,0 +1,77 @@
+"""Options every command shares, as one decorator, and the session they configure.
+
+``--store``, ``-I``, ``--json``, ``-v``/``-q`` and ``--no-color`` are accepted by every command
+(after the command name, as users type them); commands that take a FILE also take ``--arg``,
+``--argstr`` and ``-A``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any, Callable
+
+import click
+
+from skiffeval.cli.output import Output
+from skiffeval.session import ArgValue, Session, SessionOptions
+
+__all__ = ["common_options", "file_options", "Context", "arg_values"]
+
+
+class Context:
+    """What a command needs: the output and a (lazily built) session."""
+
+    def __init__(self, output: Output, options: SessionOptions) -> None:
+        self.output = output
+        self.options = options
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = Session(self.options)
+        return self._session
+
+
+def common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the shared options; the command receives ``ctx: Context`` instead of them."""
+
+    @click.option("--store", "store_dir", metavar="DIR", envvar="SKIFFEVAL_STORE", help="Store root (default: ./store, or $SKIFFEVAL_STORE).")
+    @click.option("-I", "--include", "include", multiple=True, metavar="NAME=DIR", help="Add a search path entry for <NAME/...> (repeatable).")
+    @click.option("--json", "as_json", is_flag=True, help="Print results and errors as JSON.")
+    @click.option("-v", "--verbose", count=True, help="Say more (repeatable).")
+    @click.option("-q", "--quiet", is_flag=True, help="Say only what was asked for.")
+    @click.option("--no-color", is_flag=True, help="Do not colour the output.")
+    @functools.wraps(fn)
+    def wrapper(*args: Any, store_dir: str | None, include: tuple[str, ...], as_json: bool, verbose: int, quiet: bool, no_color: bool, **kwargs: Any) -> Any:
+        output = Output.create(json=as_json, no_color=no_color, verbose=verbose, quiet=quiet)
+        options = SessionOptions(
+            include=include,
+            env_search_path=os.environ.get("SKIFFEVAL_PATH"),
+            store_dir=store_dir,
+        )
+        return fn(*args, ctx=Context(output, options), **kwargs)
+
+    return wrapper
+
+
+def file_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--arg NAME EXPR``, ``--argstr NAME VALUE`` and ``-A ATTR`` for commands taking a FILE."""
+
+    @click.option("--arg", "arg", nargs=2, multiple=True, metavar="NAME EXPR", help="Pass NAME = EXPR to a file that is a function.")
+    @click.option("--argstr", "argstr", nargs=2, multiple=True, metavar="NAME VALUE", help="Pass NAME = \"VALUE\" to a file that is a function.")
+    @functools.wraps(fn)
+    def wrapper(*args: Any, arg: tuple, argstr: tuple, **kwargs: Any) -> Any:
+        return fn(*args, args=arg_values(arg, argstr), **kwargs)
+
+    return wrapper
+
+
+def arg_values(arg: tuple, argstr: tuple) -> dict[str, ArgValue]:
+    values: dict[str, ArgValue] = {}
+    for name, text in arg:
+        values[name] = ArgValue(text, True)
+    for name, text in argstr:
+        values[name] = ArgValue(text, False)
+    return values

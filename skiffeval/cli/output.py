@@ -1,0 +1,65 @@
+"""Printing: results on stdout, diagnostics and progress on stderr, one place for both.
+
+``Output`` knows whether JSON was asked for, whether colour is allowed (``--no-color``,
+``NO_COLOR``, not a terminal) and how verbose to be (``-q``/``-v``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, Iterable
+
+import attrs
+
+from skiffeval.diagnostics import Diagnostic, SkiffError, render_json, render_text
+
+__all__ = ["Output"]
+
+
+@attrs.define
+class Output:
+    json: bool = False
+    color: bool = True
+    verbosity: int = 0  # -1 quiet, 0 normal, >0 verbose
+    stdout: Any = attrs.field(factory=lambda: sys.stdout)
+    stderr: Any = attrs.field(factory=lambda: sys.stderr)
+
+    @classmethod
+    def create(cls, *, json: bool = False, no_color: bool = False, verbose: int = 0, quiet: bool = False) -> Output:
+        color = not no_color and "NO_COLOR" not in os.environ and sys.stderr.isatty()
+        return cls(json=json, color=color, verbosity=-1 if quiet else verbose)
+
+    def result(self, text: str) -> None:
+        """Print a command's result (stdout)."""
+        self.stdout.write(text if text.endswith("\n") else text + "\n")
+        self.stdout.flush()
+
+    def data(self, obj: Any) -> None:
+        """Print a JSON document (stdout)."""
+        self.result(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False))
+
+    def info(self, text: str) -> None:
+        """A status line for people (stderr), hidden by -q."""
+        if self.verbosity >= 0:
+            self.stderr.write(text + "\n")
+            self.stderr.flush()
+
+    def detail(self, text: str) -> None:
+        """Verbose-only information (stderr)."""
+        if self.verbosity > 0:
+            self.stderr.write(text + "\n")
+            self.stderr.flush()
+
+    def diagnostics(self, diags: Iterable[Diagnostic | SkiffError]) -> None:
+        """Print errors and warnings (stderr), as text or as one JSON document."""
+        items = list(diags)
+        if not items:
+            return
+        if self.json:
+            self.stderr.write(render_json(items) + "\n")
+        else:
+            for d in items:
+                self.stderr.write(render_text(d, color=self.color) + "\n")
+        self.stderr.flush()
