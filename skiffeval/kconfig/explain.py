@@ -32,7 +32,10 @@ from skiffeval.diagnostics import ErrorCode
 from skiffeval.kconfig import codes
 from skiffeval.kconfig.fragment import quote_string
 
-__all__ = ["Blocker", "Explanation", "final_value", "requested_value", "explain", "blockers"]
+__all__ = [
+    "Blocker", "Explanation", "final_value", "requested_value", "took_effect", "explain", "blockers",
+    "dependency_text", "active_range",
+]
 
 
 @attrs.frozen
@@ -126,7 +129,7 @@ def blockers(expr, want: int) -> tuple[Blocker, ...]:
         for sc in _items(term):
             if isinstance(sc, Symbol) and sc.is_constant:
                 continue
-            if isinstance(sc, Choice) and sc.name is None:
+            if isinstance(sc, Choice):
                 continue
             b = Blocker(sc.name, _notation(sc))
             if b not in out:
@@ -181,13 +184,26 @@ def active_range(sym: Symbol) -> tuple[int, int] | None:
     return None
 
 
+def dependency_text(expr, drop: object = None) -> str:
+    """``expr`` as Kconfig text, without the top-level ``&&`` part ``drop`` (kconfiglib adds a
+    choice member's choice to its dependencies; people did not write it)."""
+    parts = [t for t in split_expr(expr, AND) if t is not drop]
+    if not parts:
+        return "y"
+    if len(parts) == len(split_expr(expr, AND)):
+        return expr_str(expr)
+    return " && ".join(f"({expr_str(t)})" if isinstance(t, tuple) and t[0] is OR else expr_str(t) for t in parts)
+
+
 def _unmet(sym: Symbol, want: int) -> Explanation:
+    if sym.type is not TRISTATE:
+        want = min(want, 1)  # kconfig promotes m visibility to y for bool symbols
     dep = sym.direct_dep
     if expr_value(dep) < want:
         found = blockers(dep, want)
         return Explanation(
             codes.UNMET_DEPENDENCY,
-            f"depends on '{expr_str(dep)}'{_blocker_text(found)}",
+            f"depends on '{dependency_text(dep, sym.choice)}'{_blocker_text(found)}",
             found,
         )
     prompts = [node.prompt[1] for node in sym.nodes if node.prompt]
@@ -195,7 +211,7 @@ def _unmet(sym: Symbol, want: int) -> Explanation:
     found = blockers(cond, want)
     return Explanation(
         codes.UNMET_DEPENDENCY,
-        f"its prompt is hidden: '{expr_str(cond)}'{_blocker_text(found)}",
+        f"its prompt is hidden: '{dependency_text(cond, sym.choice)}'{_blocker_text(found)}",
         found,
     )
 
@@ -203,11 +219,12 @@ def _unmet(sym: Symbol, want: int) -> Explanation:
 def _explain_lower(kconf: kconfiglib.Kconfig, sym: Symbol, want: int) -> Explanation:
     """``sym`` ended lower than the requested tristate ``want``."""
     if sym.visibility < want:
-        if sym.choice is not None and sym.choice.visibility < want and expr_value(sym.direct_dep) >= want:
-            found = blockers(sym.choice.direct_dep, want)
+        dep_want = want if sym.type is TRISTATE else min(want, 1)
+        if sym.choice is not None and sym.choice.visibility < want and expr_value(sym.direct_dep) >= dep_want:
+            found = blockers(sym.choice.direct_dep, dep_want)
             return Explanation(
                 codes.UNMET_DEPENDENCY,
-                f"its choice depends on '{expr_str(sym.choice.direct_dep)}'{_blocker_text(found)}",
+                f"its choice depends on '{dependency_text(sym.choice.direct_dep)}'{_blocker_text(found)}",
                 found,
             )
         return _unmet(sym, want)

@@ -7,7 +7,6 @@ kconfig).  ``run_conf`` feeds it the concatenation of a base and fragments with
 
 from __future__ import annotations
 
-import ast
 import os
 import pathlib
 import re
@@ -138,7 +137,7 @@ def read_cases(path: pathlib.Path) -> list[Case]:
         m = _ANNOTATION.search(raw)
         text = raw[: m.start()] if m else raw
         for a in _ANNOTATION.finditer(raw):
-            regex = ast.literal_eval('"' + a.group(2) + '"') if a.group(2) is not None else None
+            regex = a.group(2).replace('\\"', '"') if a.group(2) is not None else None
             frag.expected.append((len(frag.lines) + 1, a.group(1), regex))
         frag.lines.append(text)
     for case in cases:  # trailing blank lines of a fragment belong to the case file, not the text
