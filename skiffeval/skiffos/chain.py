@@ -97,15 +97,16 @@ def build_chain(discovery: Discovery, resolution: Resolution, workspace: str = "
     diagnostics = Diagnostics()
     root = discovery.root
     ws = normalize_workspace(workspace)
+    source = Source("SKIFF_WORKSPACE", workspace)
+    ws_span = Span(source.name, 1, 1, 1, max(len(workspace), 1), source)
     if ws != workspace:
-        source = Source("SKIFF_WORKSPACE", workspace)
         diagnostics.warning(
             codes.WORKSPACE_RENAMED,
             f"workspace '{workspace}' is used as '{ws}'",
-            Span(source.name, 1, 1, 1, max(len(workspace), 1), source),
+            ws_span,
             help=("SkiffOS keeps only letters, digits, '.', '_' and '-', in lower case",),
         )
-    check_safe_path(ws, "the workspace name", None, diagnostics)
+    check_safe_path(ws, "the workspace name", ws_span, diagnostics)
 
     def base(role: Role, name: str, path: str, known: frozenset[str] = frozenset()) -> ChainEntry:
         pkg = read_package(path, name, Origin("base", path), diagnostics, known_extra=known, metadata=False)

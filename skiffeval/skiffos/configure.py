@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import attrs
 
-from skiffeval.diagnostics import Diagnostic, SkiffError, Source, Span
+from skiffeval.diagnostics import Diagnostic, Note, SkiffError, Source, Span
 from skiffeval.skiffos import codes, compat
 from skiffeval.skiffos.chain import Chain
 from skiffeval.skiffos.codes import Diagnostics
@@ -112,6 +112,7 @@ def configure(
     for entry in chain.entries:
         folder = entry.path
         pkg = entry.package
+        path = folder
         try:
             for kind in ("buildroot", "busybox"):
                 for rel in pkg.fragments(kind):
@@ -140,8 +141,14 @@ def configure(
                     merged[kind] = compat.merge_fragment(merged[kind] + compat.fragment_header(path), read(path))
                     merged[kind] = compat.substitute_config_root(merged[kind], folder)
         except SkiffError as err:
-            err.add_note(f"while merging the configuration of '{entry.name}'", codes.file_span(folder))
-            raise
+            # the text functions know no file: this error is about the file being merged
+            raise SkiffError(
+                err.code,
+                err.message,
+                err.span or codes.file_span(path),
+                help=err.help,
+                notes=[*err.notes, Note(f"while merging the configuration of '{entry.name}'")],
+            ) from err
         for attr, into in (
             ("root_overlay", overlays),
             ("kernel_patches", kernel_patches),

@@ -182,3 +182,15 @@ def test_unsafe_file_names_stop_the_chain(broken):
     with pytest.raises(SkiffosError) as info:
         load(broken, "bad/percent")
     assert codes_of(info.value) == ["E252"]
+
+
+def test_cflags_with_a_printf_directive_point_at_the_file(tmp_path):
+    from conftest import write_tree
+
+    root = write_tree(tmp_path, {"configs/a/b/cflags/f": "-DX=50%d\n"})
+    chain = load(root, "a/b")
+    with pytest.raises(SkiffError) as info:
+        configure(chain, ConfigureParams.skiffos_defaults(root, "default"))
+    err = info.value
+    assert (err.code.code, err.span.file) == ("E274", f"{root}/configs/a/b/cflags/f")
+    assert err.notes[-1].message == "while merging the configuration of 'a/b'"
