@@ -1,0 +1,1 @@
+"""Driving a real Buildroot (placeholder; see docs/buildroot.md)."""
