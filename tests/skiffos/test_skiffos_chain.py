@@ -9,7 +9,7 @@ from skiffeval.skiffos.codes import SkiffosError
 from skiffeval.skiffos.discovery import discover
 from skiffeval.skiffos.resolve import resolve
 
-from conftest import codes_of
+from skiffos_helpers import codes_of
 
 
 def test_chain_order_and_paths(tree):

@@ -18,7 +18,7 @@ from skiffeval.skiffos.chain import load
 from skiffeval.skiffos.codes import SkiffosError
 from skiffeval.skiffos.configure import ConfigureParams, configure
 
-from conftest import codes_of, only
+from skiffos_helpers import codes_of, only
 
 GOLDEN = pathlib.Path(__file__).parent / "golden"
 
@@ -185,7 +185,7 @@ def test_unsafe_file_names_stop_the_chain(broken):
 
 
 def test_cflags_with_a_printf_directive_point_at_the_file(tmp_path):
-    from conftest import write_tree
+    from skiffos_helpers import write_tree
 
     root = write_tree(tmp_path, {"configs/a/b/cflags/f": "-DX=50%d\n"})
     chain = load(root, "a/b")

@@ -9,7 +9,7 @@ import pytest
 from skiffeval.skiffos.codes import SkiffosError
 from skiffeval.skiffos.discovery import discover
 
-from conftest import codes_of, only, write_tree
+from skiffos_helpers import codes_of, only, write_tree
 
 
 def test_fixture_packages_and_paths(tree):

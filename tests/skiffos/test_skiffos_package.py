@@ -10,7 +10,7 @@ from skiffeval.skiffos.codes import Diagnostics
 from skiffeval.skiffos.discovery import Origin
 from skiffeval.skiffos.package import read_package
 
-from conftest import codes_of, only
+from skiffos_helpers import codes_of, only
 
 ORIGIN = Origin("configs", "fixture")
 

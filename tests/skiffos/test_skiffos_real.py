@@ -28,7 +28,7 @@ from skiffeval.skiffos.configure import ConfigureParams, configure
 from skiffeval.skiffos.discovery import discover
 from skiffeval.skiffos.resolve import resolve
 
-from conftest import TREE
+from skiffos_helpers import TREE
 
 SKIFFOS = os.environ.get("SKIFFEVAL_TEST_SKIFFOS")
 pytestmark = pytest.mark.skipif(not SKIFFOS, reason="SKIFFEVAL_TEST_SKIFFOS is not set")

@@ -9,19 +9,19 @@ from skiffeval.skiffos.codes import SkiffosError
 from skiffeval.skiffos.discovery import discover
 from skiffeval.skiffos.resolve import resolve
 
-from conftest import codes_of, only
+from skiffos_helpers import codes_of, only
 
 
 @pytest.fixture(scope="module")
 def disc():
-    from conftest import TREE
+    from skiffos_helpers import TREE
 
     return discover(TREE)
 
 
 @pytest.fixture(scope="module")
 def bdisc():
-    from conftest import BROKEN
+    from skiffos_helpers import BROKEN
 
     return discover(BROKEN)
 
