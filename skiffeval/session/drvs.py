@@ -1,0 +1,223 @@
+"""Derivations made by evaluation: the ``derivation`` builtin and the table of what was made.
+
+``DrvTable.make`` turns strings with context into a ``Derivation`` record: every output and
+source the strings mention becomes an input slot (named after the input, in order of first
+appearance, see ``refs.slot_name``) and its text becomes the slot placeholder.  The value the
+language sees is Nix's: the attributes given, plus ``type = "derivation"``, ``drvPath``,
+``outPath``, ``outputName``, one attribute per output and ``all``.
+
+Every derivation made is kept in the table by key and by ref, so the session can later write,
+realize and query exactly what the evaluation produced.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from skiffeval.derivation import Derivation, FixedOutput, InputDrv, StorePath
+from skiffeval.diagnostics import SkiffError, Span
+from skiffeval.eval.builtins.registry import Registry, builtin
+from skiffeval.eval.runtime import coerce_to_string, expect_attrs, expect_list, expect_plain_string
+from skiffeval.eval.values import Attrs, CStr, force, make_string
+from skiffeval.session.codes import BAD_DERIVATION, UNKNOWN_INPUT
+from skiffeval.session.refs import DrvFileRef, OutputRef, SourceRef, placeholder, slot_name
+
+__all__ = ["DrvTable", "derivation_builtins", "Text"]
+
+Text = tuple[str, frozenset]
+"""A string's text and its context."""
+
+_SPECIAL = {"name", "builder", "args", "outputs", "outputHash", "outputHashAlgo", "outputHashMode"}
+
+
+class DrvTable:
+    """The derivations one evaluation made, by key and by ref."""
+
+    def __init__(self, store_root: str) -> None:
+        self.store_root = store_root.rstrip("/")
+        self.by_key: dict[str, Derivation] = {}
+        self.by_ref: dict[str, Derivation] = {}
+
+    def add(self, drv: Derivation) -> Derivation:
+        self.by_key[drv.key] = drv
+        self.by_ref[drv.ref] = drv
+        return drv
+
+    # -- making records --------------------------------------------------------------------
+
+    def make(
+        self,
+        name: str,
+        builder: Text,
+        args: Iterable[Text] = (),
+        env: Mapping[str, Text] | None = None,
+        *,
+        outputs: tuple[str, ...] = ("out",),
+        fixed: FixedOutput | None = None,
+        span: Span | None = None,
+    ) -> Derivation:
+        """A derivation from texts with context; references become slots and placeholders."""
+        env = dict(env or {})
+        for o in outputs:
+            env.setdefault(o, (f"${{outputs.{o}}}", frozenset()))
+        ordered: list[Text] = [builder, *args, *(env[k] for k in sorted(env))]
+        replacements: dict[Any, str] = {}
+        input_drvs: dict[str, InputDrv] = {}
+        input_srcs: dict[str, StorePath] = {}
+        slots_of_refs: dict[str, str] = {}
+        outputs_of_refs: dict[str, set[str]] = {}
+        taken: set[str] = set()
+        for text, context in ordered:
+            if not context:
+                continue
+            elements = sorted(context, key=lambda el: _first_position(text, el))
+            for el in elements:
+                if el in replacements:
+                    continue
+                if type(el) is OutputRef:
+                    dep = self.by_ref.get(el.ref)
+                    if dep is None:
+                        raise SkiffError(
+                            UNKNOWN_INPUT,
+                            f"derivation '{name}' refers to output '{el.output}' of '{el.name}', which this evaluation did not make",
+                            span,
+                        )
+                    slot = slots_of_refs.get(el.ref)
+                    if slot is None:
+                        slot = slots_of_refs[el.ref] = slot_name(el.name, taken)
+                    outputs_of_refs.setdefault(el.ref, set()).add(el.output)
+                    replacements[el] = f"${{inputs.{slot}.{el.output}}}"
+                elif type(el) is SourceRef:
+                    slot = slot_name(el.path.name, taken)
+                    input_srcs[slot] = el.path
+                    replacements[el] = f"${{sources.{slot}}}"
+                elif type(el) is DrvFileRef:
+                    raise SkiffError(
+                        BAD_DERIVATION,
+                        f"derivation '{name}' refers to the .drv file of '{el.name}'; refer to its outputs instead",
+                        span,
+                    )
+                else:  # a path the evaluator's own I/O produced without a store
+                    raise SkiffError(BAD_DERIVATION, f"derivation '{name}' refers to {el!r}, which is not in the store", span)
+        for ref, slot in slots_of_refs.items():
+            dep = self.by_ref[ref]
+            input_drvs[slot] = InputDrv(dep.ref, tuple(sorted(outputs_of_refs[ref])), dep.fixed is not None)
+
+        def rewrite(item: Text) -> str:
+            text, context = item
+            for el in context:
+                text = text.replace(el.text, replacements[el])
+            return text
+
+        try:
+            drv = Derivation(
+                name=name,
+                builder=rewrite(builder),
+                args=tuple(rewrite(a) for a in args),
+                env={k: rewrite(v) for k, v in env.items()},
+                fixed=fixed,
+                input_drvs=input_drvs,
+                input_srcs=input_srcs,
+                outputs=outputs,
+            )
+        except SkiffError as exc:
+            if exc.span is None:
+                exc.span = span
+            raise
+        return self.add(drv)
+
+    # -- the value the language sees -------------------------------------------------------
+
+    def value(self, drv: Derivation, attrs: Mapping[str, Any] | None = None, spans: Mapping[str, Span] | None = None) -> Attrs:
+        """The attribute set that stands for ``drv`` (Nix's shape), with extra ``attrs``."""
+        drv_text = f"{self.store_root}/{drv.key}-{drv.name}.drv"
+        base: dict[str, Any] = dict(attrs or {})
+        base["type"] = "derivation"
+        base["name"] = drv.name
+        base["drvPath"] = CStr(drv_text, frozenset((DrvFileRef(drv.key, drv.name, drv_text),)))
+        per_output: dict[str, Attrs] = {}
+        for o in drv.outputs:
+            ref = OutputRef(drv.ref, drv.name, o)
+            values = dict(base)
+            values["outPath"] = CStr(placeholder(drv.ref, drv.name, o), frozenset((ref,)))
+            values["outputName"] = o
+            per_output[o] = Attrs(values, dict(spans or {}))
+        everything = tuple(per_output[o] for o in drv.outputs)
+        for attrset in per_output.values():
+            attrset.values.update(per_output)
+            attrset.values["all"] = everything
+        first = "out" if "out" in per_output else drv.outputs[0]
+        return per_output[first]
+
+    def derivation_of(self, value: Any) -> tuple[Derivation, str] | None:
+        """The derivation (and output) a value stands for, if it is one this table made."""
+        value = force(value)
+        if type(value) is not Attrs or "outPath" not in value.values:
+            return None
+        out_path = force(value.values["outPath"])
+        if type(out_path) is not CStr:
+            return None
+        for el in out_path.context:
+            if type(el) is OutputRef and el.ref in self.by_ref:
+                return self.by_ref[el.ref], el.output
+        return None
+
+
+def _first_position(text: str, el: Any) -> tuple[int, str]:
+    where = text.find(getattr(el, "text", ""))
+    return (where if where >= 0 else len(text) + 1, repr(el))
+
+
+# ---------------------------------------------------------------------------------------------
+# the builtin
+
+
+def derivation_builtins(table: DrvTable) -> Registry:
+    """The ``derivation`` builtin, bound to ``table``."""
+    registry = Registry()
+
+    @builtin("derivation", "attrs", is_global=True, registry=registry)
+    def derivation(ev, span, attrs):
+        """A derivation, as Nix's: ``name`` and ``builder`` are required; ``args`` and
+        ``outputs`` are lists; ``outputHash`` (+ ``outputHashMode`` flat/recursive) makes it
+        fixed-output; every other attribute becomes an environment variable."""
+        attrs = expect_attrs(attrs, span, "the argument of 'derivation'")
+        values = attrs.values
+        for required in ("name", "builder"):
+            if required not in values:
+                raise SkiffError(BAD_DERIVATION, f"'derivation' needs the attribute '{required}'", span)
+        name = expect_plain_string(force(values["name"]), attrs.span_of("name") or span, "the derivation name")
+        builder = coerce_to_string(ev, values["builder"], attrs.span_of("builder") or span, what="the builder of a derivation")
+        args = tuple(
+            coerce_to_string(ev, a, attrs.span_of("args") or span, what="an element of 'args'")
+            for a in expect_list(force(values.get("args", ())), attrs.span_of("args") or span, "'args' of a derivation")
+        )
+        outputs: tuple[str, ...] = ("out",)
+        if "outputs" in values:
+            outputs = tuple(
+                expect_plain_string(force(o), attrs.span_of("outputs") or span, "an output name")
+                for o in expect_list(force(values["outputs"]), attrs.span_of("outputs") or span, "'outputs' of a derivation")
+            )
+        fixed = None
+        if "outputHash" in values:
+            algo = force(values.get("outputHashAlgo", "sha256"))
+            if algo not in ("sha256", None):
+                raise SkiffError(BAD_DERIVATION, f"unsupported outputHashAlgo '{algo}' (only sha256)", attrs.span_of("outputHashAlgo") or span)
+            mode = force(values.get("outputHashMode", "flat"))
+            try:
+                fixed = FixedOutput(expect_plain_string(force(values["outputHash"]), span, "'outputHash'"), mode)
+            except SkiffError as exc:
+                exc.span = exc.span or attrs.span_of("outputHash") or span
+                raise
+        env: dict[str, Text] = {}
+        for key, v in values.items():
+            if key in _SPECIAL and key not in ("name", "builder"):
+                continue
+            env[key] = coerce_to_string(ev, v, attrs.span_of(key) or span, coerce_more=True, what=f"attribute '{key}' of a derivation")
+        drv = table.make(name, builder, args, env, outputs=outputs, fixed=fixed, span=span)
+        return table.value(drv, values, attrs.spans)
+
+    return registry
+
+
+_ = make_string

@@ -1,0 +1,48 @@
+"""The evaluator's I/O in a session: the file system for reading, the store for sources.
+
+Reading is ``FileSystemIO``'s (every read recorded with its digest).  A path interpolated into
+a string (``"${./overlay}"``) is imported into the store — content-addressed, through the store's
+stat cache, so an unchanged tree costs one ``lstat`` per file — and the string is the store
+path, with a ``SourceRef`` in its context that later makes it a derivation's input source.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from skiffeval.eval.io import FileSystemIO
+from skiffeval.session.refs import SourceRef
+
+__all__ = ["StoreIO", "store_name"]
+
+_BAD_NAME_CHARS = re.compile(r"[^A-Za-z0-9+._?=-]+")
+
+
+def store_name(path: str) -> str:
+    """A store path name for a file: its base name with characters stores do not allow replaced."""
+    base = os.path.basename(path.rstrip("/")) or "root"
+    name = _BAD_NAME_CHARS.sub("_", base).lstrip(".") or "source"
+    return name[:200]
+
+
+class StoreIO(FileSystemIO):
+    """``FileSystemIO`` whose interpolated paths are imported into ``store``."""
+
+    def __init__(self, store) -> None:  # a LocalStore; typed loosely to keep imports one-way
+        super().__init__()
+        self.store = store
+        self._imported: dict[str, tuple[str, SourceRef]] = {}
+
+    def path_to_string(self, path: str) -> tuple[str, object]:
+        cached = self._imported.get(path)
+        if cached is not None:
+            return cached
+        if self.file_type(path) is None:
+            raise FileNotFoundError(path)
+        sp = self.store.add_path(path, store_name(path))
+        self.inputs[path] = sp.digest
+        text = str(self.store.real_path(sp))
+        result = (text, SourceRef(sp, text))
+        self._imported[path] = result
+        return result
