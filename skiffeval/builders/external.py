@@ -93,6 +93,7 @@ def run_external(ctx: BuildContext, *, sandbox: bool | None = None) -> None:
     use_bwrap = sandbox_available() if sandbox is None else sandbox
     if use_bwrap and not sandbox_available():
         raise SkiffError(SANDBOX_FAILED, "the sandbox was requested but bubblewrap ('bwrap') cannot run here")
+    ctx.make_tmpdir()
     env = build_env(ctx)
     argv = [ctx.builder, *ctx.args]
     staging: Path | None = None

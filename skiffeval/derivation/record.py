@@ -335,7 +335,7 @@ class Derivation:
             return self.key
         return fod_identity(self.name, self.fixed.sha256, self.fixed.mode)
 
-    @property
+    @functools.cached_property
     def drv_path(self) -> StorePath:
         """``<key>-<name>.drv``."""
         return StorePath(self.key, self.name + ".drv")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -32,9 +32,9 @@ from skiffeval.store.tree import OutputScan
 from skiffeval.store.treeops import normalize, remove_tree, rewrite_self_refs
 
 if TYPE_CHECKING:
-    from skiffeval.store.local import LocalStore
+    from skiffeval.store.local import LocalStore, PendingMarker
 
-__all__ = ["BuildContext", "BuildRunner", "LogWriter", "build_outputs", "log_tail", "LOG_TAIL_LINES"]
+__all__ = ["Candidates", "BuildContext", "BuildRunner", "LogWriter", "build_outputs", "log_tail", "LOG_TAIL_LINES"]
 
 LOG_TAIL_LINES = 25
 
@@ -66,13 +66,41 @@ class LogWriter:
             self._f = None
 
 
+class Candidates:
+    """The store paths an output may refer to — the inputs' closure — computed only when a
+    digest-like string in the output is not one of the direct inputs.
+
+    Why lazy: in a deep graph every closure is large, and computing it for every build makes
+    realizing a chain quadratic; most outputs mention only their direct inputs, or nothing.
+    """
+
+    def __init__(self, store: LocalStore, inputs: Iterable[StorePath]) -> None:
+        self.store = store
+        self.inputs = tuple(inputs)
+        self.direct = {p.digest.encode(): p for p in self.inputs}
+        self._all: dict[bytes, StorePath] | None = None
+
+    def closure(self) -> dict[bytes, StorePath]:
+        if self._all is None:
+            self._all = {p.digest.encode(): p for p in self.store.requisites(self.inputs)}
+        return self._all
+
+    def __contains__(self, digest: object) -> bool:
+        return digest in self.direct or digest in self.closure()
+
+    def __getitem__(self, digest: bytes) -> StorePath:
+        hit = self.direct.get(digest)
+        return hit if hit is not None else self.closure()[digest]
+
+
 @attrs.frozen
 class BuildContext:
     """What a builder sees: the resolved record with output placeholders replaced by scratch
     paths, the input paths, a temporary directory and a log.
 
     ``closure`` is every store path the builder may read (the inputs and what they refer to);
-    a sandbox exposes exactly these.
+    a sandbox exposes exactly these.  ``tmpdir`` is a private temporary directory's path; it
+    is created on demand (``make_tmpdir``) and deleted after the build.
     """
 
     drv: Derivation
@@ -82,14 +110,23 @@ class BuildContext:
     env: SortedMap[str, str]
     outputs: SortedMap[str, Path]
     inputs: tuple[Path, ...]
-    closure: tuple[Path, ...]
     store_root: Path
     tmpdir: Path
     log: LogWriter
+    candidates: Candidates = attrs.field(repr=False)
 
     @property
     def out(self) -> Path:
         return self.outputs["out"]
+
+    @property
+    def closure(self) -> tuple[Path, ...]:
+        root = str(self.store_root)
+        return tuple(Path(f"{root}/{p.basename}") for p in sorted(self.candidates.closure().values()))
+
+    def make_tmpdir(self) -> Path:
+        self.tmpdir.mkdir(exist_ok=True)
+        return self.tmpdir
 
     @property
     def builtin_name(self) -> str | None:
@@ -121,80 +158,89 @@ def _failure(drv: Derivation, log: LogWriter, reason: str) -> SkiffError:
                       help=help_lines, notes=notes)
 
 
-def build_outputs(store: LocalStore, drv: Derivation, resolved: ResolvedDerivation, runner: BuildRunner) -> dict[str, StorePath]:
+def build_outputs(
+    store: LocalStore,
+    drv: Derivation,
+    resolved: ResolvedDerivation,
+    runner: BuildRunner,
+    marker: PendingMarker | None = None,
+) -> dict[str, StorePath]:
     """Build ``resolved`` (the resolution of ``drv``) and register its outputs and realisation.
 
-    The caller holds the resolved key's lock and the store's shared GC lock.
+    The caller holds the resolved key's lock and the store's shared GC lock; ``marker`` is the
+    caller's pending marker (one per realization run), or a fresh one.
     """
-    closure = store.requisites(resolved.inputs)
-    candidates = {p.digest.encode(): p for p in closure}
+    if marker is None:
+        with store.pending() as own:
+            return build_outputs(store, drv, resolved, runner, own)
+    candidates = Candidates(store, resolved.inputs)
     scratch = {o: store.scratch_path(resolved.output_name(o)) for o in resolved.outputs}
     log_path = store.log_path(drv.key, drv.name)
     log_path.unlink(missing_ok=True)
     log = LogWriter(log_path)
-    with store.pending([p.name for _d, p in scratch.values()]) as marker:
-        tmp = store.temp_dir("build")
+    marker.add(p.name for _d, p in scratch.values())
+    tmp = store.meta / "tmp" / f"build-{scratch[resolved.outputs[0]][0]}"
+    try:
+        paths = {o: str(p) for o, (_d, p) in scratch.items()}
+        ctx = BuildContext(
+            drv=drv,
+            resolved=resolved,
+            builder=substitute_outputs(resolved.builder, paths),
+            args=tuple(substitute_outputs(a, paths) for a in resolved.args),
+            env=SortedMap((k, substitute_outputs(v, paths)) for k, v in resolved.env.items()),
+            outputs=SortedMap((o, p) for o, (_d, p) in scratch.items()),
+            inputs=tuple(store.real_path(p) for p in resolved.inputs),
+            store_root=store.root,
+            tmpdir=tmp,
+            log=log,
+            candidates=candidates,
+        )
         try:
-            paths = {o: str(p) for o, (_d, p) in scratch.items()}
-            ctx = BuildContext(
-                drv=drv,
-                resolved=resolved,
-                builder=substitute_outputs(resolved.builder, paths),
-                args=tuple(substitute_outputs(a, paths) for a in resolved.args),
-                env=SortedMap((k, substitute_outputs(v, paths)) for k, v in resolved.env.items()),
-                outputs=SortedMap((o, p) for o, (_d, p) in scratch.items()),
-                inputs=tuple(store.real_path(p) for p in resolved.inputs),
-                closure=tuple(store.real_path(p) for p in closure),
-                store_root=store.root,
-                tmpdir=tmp,
-                log=log,
-            )
-            try:
-                runner(ctx)
-            except SkiffError as e:
-                raise _failure(drv, log, e.message) from None
-            except Exception as e:  # a builtin builder's bug or an OS error: still a failed build
-                raise _failure(drv, log, f"{type(e).__name__}: {e}") from None
-            log.close()
-            items = []
-            outputs: dict[str, StorePath] = {}
-            for o, (sdigest, spath) in scratch.items():
-                if not os.path.lexists(spath):
-                    raise _failure(drv, log, f"it did not create output '{o}' (${{outputs.{o}}})")
-                others = [d.encode() for oo, (d, _p) in scratch.items() if oo != o]
-                th = OutputScan(sdigest.encode(), candidates, others).hash(spath)
-                name = resolved.output_name(o)
-                final = StorePath(th.digest(name), name)
-                if th.self_refs:
-                    rewrite_self_refs(spath, list(th.self_refs), sdigest.encode(), final.digest.encode())
-                    again = OutputScan(final.digest.encode(), candidates).hash(spath)
-                    if again.xxh_manifest != th.xxh_manifest:
-                        raise SkiffError(BAD_OUTPUT, f"output '{o}' of '{drv.name}' changed while it was hashed")
-                    th = attrs.evolve(again, self_refs=th.self_refs)
-                normalize(spath)
-                if resolved.fixed is not None:
-                    _check_fixed(drv, resolved, th)
-                refs = sorted({candidates[r] for r in th.references} | ({final} if th.self_refs else set()), key=str)
-                items.append((spath, final, th, "output", drv.key, refs))
-                outputs[o] = final
+            runner(ctx)
+        except SkiffError as e:
+            raise _failure(drv, log, e.message) from None
+        except Exception as e:  # a builtin builder's bug or an OS error: still a failed build
+            raise _failure(drv, log, f"{type(e).__name__}: {e}") from None
+        log.close()
+        items = []
+        outputs: dict[str, StorePath] = {}
+        for o, (sdigest, spath) in scratch.items():
+            if not os.path.lexists(spath):
+                raise _failure(drv, log, f"it did not create output '{o}' (${{outputs.{o}}})")
+            others = [d.encode() for oo, (d, _p) in scratch.items() if oo != o]
+            th = OutputScan(sdigest.encode(), candidates, others).hash(spath)
+            name = resolved.output_name(o)
+            final = StorePath(th.digest(name), name)
+            if th.self_refs:
+                rewrite_self_refs(spath, list(th.self_refs), sdigest.encode(), final.digest.encode())
+                again = OutputScan(final.digest.encode(), candidates).hash(spath)
+                if again.xxh_manifest != th.xxh_manifest:
+                    raise SkiffError(BAD_OUTPUT, f"output '{o}' of '{drv.name}' changed while it was hashed")
+                th = attrs.evolve(again, self_refs=th.self_refs)
+            normalize(spath)
+            if resolved.fixed is not None:
+                _check_fixed(drv, resolved, th)
+            refs = sorted({candidates[r] for r in th.references} | ({final} if th.self_refs else set()), key=str)
+            items.append((spath, final, th, "output", drv.key, refs))
+            outputs[o] = final
 
-            def register(c) -> None:  # type: ignore[no-untyped-def]
-                c.execute("INSERT OR REPLACE INTO resolved VALUES (?,?)",
-                          (resolved.key, json.dumps(resolved.to_doc(), sort_keys=True)))
-                c.executemany("INSERT OR REPLACE INTO resolved_outputs VALUES (?,?,?)",
-                              [(resolved.key, o, p.basename) for o, p in outputs.items()])
-                store.register_realisation(drv.key, resolved.key, c)
+        def register(c) -> None:  # type: ignore[no-untyped-def]
+            c.execute("INSERT OR REPLACE INTO resolved VALUES (?,?)",
+                      (resolved.key, json.dumps(resolved.to_doc(), sort_keys=True)))
+            c.executemany("INSERT OR REPLACE INTO resolved_outputs VALUES (?,?,?)",
+                          [(resolved.key, o, p.basename) for o, p in outputs.items()])
+            store.register_realisation(drv.key, resolved.key, c)
 
-            store.finalize(items, marker, register)
-            store.journal(drv.key, resolved.key, outputs)
-            return outputs
-        except BaseException:
-            for _d, p in scratch.values():
-                remove_tree(p)
-            raise
-        finally:
-            log.close()
-            remove_tree(tmp)
+        store.finalize(items, marker, register)
+        store.journal(drv.key, resolved.key, outputs)
+        return outputs
+    except BaseException:
+        for _d, p in scratch.values():
+            remove_tree(p)
+        raise
+    finally:
+        log.close()
+        remove_tree(tmp)
 
 
 def _check_fixed(drv: Derivation, resolved: ResolvedDerivation, th) -> None:  # type: ignore[no-untyped-def]

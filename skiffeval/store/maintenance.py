@@ -5,7 +5,7 @@ roots (revisions), link roots (out-links that still point into the store) — un
 plus each live output's deriver ``.drv`` (and its closure).  Running builds and imports hold the
 GC lock shared, so ``gc`` (which needs it exclusive) cannot run beside them: they are roots by
 exclusion.  Everything else is deleted: paths, ``.drv`` files, their metadata, realisations
-whose outputs are gone, unregistered leftovers, logs of deleted derivations, stale locks.
+whose outputs are gone, unregistered leftovers and logs of deleted derivations.
 Deletion is unregister-first under a pending marker, so a crash leaves garbage, never a
 registered path without its files.
 """
@@ -102,8 +102,6 @@ def gc(store: LocalStore, *, dry_run: bool = False, wait: bool = False) -> GcRep
             for log in (store.meta / "logs").iterdir():
                 if log.name[:26] in dead_keys:
                     log.unlink(missing_ok=True)
-            for lk in (store.meta / "locks").iterdir():
-                lk.unlink(missing_ok=True)
             _compact_journal(store)
         return GcReport(dry_run, tuple(dead + garbage), freed, len(live), dropped)
     finally:

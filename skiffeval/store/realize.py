@@ -33,7 +33,6 @@ from skiffeval.derivation import Derivation, SortedMap, StorePath, resolve
 from skiffeval.diagnostics import Note, SkiffError
 from skiffeval.store.build import BuildRunner, build_outputs, log_tail
 from skiffeval.store.codes import BUILD_FAILED, DEPENDENCY_CYCLE, DEPENDENCY_FAILED, MISSING_INPUT
-from skiffeval.store.locks import FileLock
 
 if TYPE_CHECKING:
     from skiffeval.store.local import LocalStore
@@ -166,6 +165,13 @@ def realize(
                 on_event(ev)
 
     with store.shared_lock():
+        if not dry_run and targets:
+            # The common no-op: every target realized already.  Their inputs are not needed.
+            known = store.realisations(t.key for t in targets)
+            if len(known) == len({t.key for t in targets}):
+                emit(RealizeEvent("plan", counts=(len(known), len(known))))
+                keys = tuple(dict.fromkeys(t.key for t in targets))
+                return RealizeResult({k: known[k].outputs for k in keys}, (), (), keys, (), ())
         g = _Graph(store, targets, graph)
         if not dry_run:
             store.write_derivations(g.by_key.values())
@@ -174,7 +180,8 @@ def realize(
         emit(RealizeEvent("plan", counts=(len(needed), sum(1 for k in needed if k in done))))
         if dry_run:
             return _plan(store, g, needed, done)
-        return _run(store, g, targets, needed, done, runner, max(1, jobs), keep_going, emit)
+        with store.pending() as marker:
+            return _run(store, g, needed, done, runner, max(1, jobs), keep_going, emit, marker)
 
 
 def _needed(g: _Graph, targets: list[Derivation], done: Mapping[str, object]) -> list[str]:
@@ -243,7 +250,7 @@ def _plan(store: LocalStore, g: _Graph, needed: list[str], done: Mapping[str, So
     return RealizePlan(tuple(valid), tuple(build), tuple(cutoff), tuple(maybe))
 
 
-def _run(store, g, targets, needed, done, runner, jobs, keep_going, emit):  # type: ignore[no-untyped-def]
+def _run(store, g, needed, done, runner, jobs, keep_going, emit, marker):  # type: ignore[no-untyped-def]
     built: list[str] = []
     cutoff: list[str] = []
     valid = [k for k in needed if k in done]
@@ -270,7 +277,7 @@ def _run(store, g, targets, needed, done, runner, jobs, keep_going, emit):  # ty
             store.register_realisation(key, resolved.key)
             store.journal(key, resolved.key, outs)
             return "cutoff", SortedMap(outs), 0.0
-        with FileLock(store.lock_path(resolved.key)):
+        with store.key_lock(resolved.key):
             outs = store.resolved_outputs(resolved.key)
             if outs is not None:  # another process built it while we waited for the lock
                 store.register_realisation(key, resolved.key)
@@ -278,7 +285,7 @@ def _run(store, g, targets, needed, done, runner, jobs, keep_going, emit):  # ty
                 return "cutoff", SortedMap(outs), 0.0
             emit(RealizeEvent("start", key, drv.name, str(store.log_path(key, drv.name))))
             t0 = time.monotonic()
-            outs = build_outputs(store, drv, resolved, runner)
+            outs = build_outputs(store, drv, resolved, runner, marker)
             return "built", SortedMap(outs), time.monotonic() - t0
 
     def skip_downstream(key: str, because: str) -> None:
