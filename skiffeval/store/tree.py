@@ -51,6 +51,7 @@ __all__ = [
     "path_digest",
     "tree_sha256",
     "hash_tree",
+    "hash_bytes",
     "CHUNK",
     "DIGEST_LEN",
     "ZERO_DIGEST",
@@ -206,6 +207,13 @@ def hash_file(path: bytes, size: int) -> tuple[bytes, bytes]:
             x.update(chunk)
             s.update(chunk)
         return x.digest(), s.digest()
+
+
+def hash_bytes(data: bytes, *, executable: bool = False) -> TreeHash:
+    """The ``TreeHash`` of a single regular file holding ``data`` (no file needed)."""
+    head = (b"fx" if executable else b"f-") + u64(len(data))
+    sha = _SHA(data).digest()
+    return TreeHash(head + _XXH(data).digest() + b"\0" * 8, head + sha, len(data), 1, "file", sha.hex())
 
 
 def hash_tree(path: str | bytes) -> TreeHash:
@@ -412,7 +420,7 @@ class OutputScan(TreeWalker):
                 s = _SHA(data).digest()
             else:
                 x_h, s_h = _XXH(), _SHA()
-                carry = b""
+                carry, carry_mod = b"", b""  # the unhashed tail, as read and modulo self-refs
                 base = 0  # file offset of buf[0]
                 while True:
                     chunk = f.read(CHUNK)
@@ -422,14 +430,15 @@ class OutputScan(TreeWalker):
                     safe = max(len(buf) - (DIGEST_LEN - 1), 0)
                     before = len(positions)
                     self._scan(buf, base, safe, positions)
-                    local = [p - base for p in positions[before:]]
-                    out = self._modulo(buf, local) if local else buf
-                    x_h.update(out[:safe])
+                    # An occurrence starts before ``safe`` but may end in the carried tail, so
+                    # the modified bytes are carried separately from the original ones.
+                    mod = self._modulo(carry_mod + chunk, [p - base for p in positions[before:]])
+                    x_h.update(mod[:safe])
                     s_h.update(buf[:safe])
-                    carry = buf[safe:]
+                    carry, carry_mod = buf[safe:], mod[safe:]
                     base += safe
-                # The carry's windows were all incomplete, so it holds no occurrence.
-                x_h.update(carry)
+                # Every window starting in the tail was incomplete, so it holds no occurrence.
+                x_h.update(carry_mod)
                 s_h.update(carry)
                 x, s = x_h.digest(), s_h.digest()
         if positions:
