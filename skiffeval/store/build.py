@@ -149,12 +149,17 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> list[str]:
     return data.decode(errors="replace").splitlines()[-lines:]
 
 
-def _failure(drv: Derivation, log: LogWriter, reason: str) -> SkiffError:
+def _failure(drv: Derivation, log: LogWriter, reason: str, cause: SkiffError | None = None) -> SkiffError:
+    """The error of a failed build: the builder's own code (E112 for a plain failure), the
+    derivation's name and key, the log's path and its last lines."""
     log.close()
     tail = log_tail(log.path)
     notes = [Note(f"log: {line}") for line in tail]
-    help_lines = [f"build log: {log.path}"] if log.path.exists() else []
-    return SkiffError(BUILD_FAILED, f"builder of derivation '{drv.name}' ({drv.key}) failed: {reason}",
+    help_lines = list(cause.help) if cause is not None else []
+    if log.path.exists():
+        help_lines.append(f"build log: {log.path}")
+    code = cause.code if cause is not None else BUILD_FAILED
+    return SkiffError(code, f"builder of derivation '{drv.name}' ({drv.key}) failed: {reason}",
                       help=help_lines, notes=notes)
 
 
@@ -198,7 +203,7 @@ def build_outputs(
         try:
             runner(ctx)
         except SkiffError as e:
-            raise _failure(drv, log, e.message) from None
+            raise _failure(drv, log, e.message, e) from None
         except Exception as e:  # a builtin builder's bug or an OS error: still a failed build
             raise _failure(drv, log, f"{type(e).__name__}: {e}") from None
         log.close()

@@ -1,0 +1,245 @@
+"""Realization: building graphs, early cutoff, failures, keep-going, dry runs, events, -j,
+fixed-output derivations."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from skiffeval.builders import register_builder, realize
+from skiffeval.derivation import Derivation, FixedOutput, input_of
+from skiffeval.diagnostics import SkiffError
+from skiffeval.store import LocalStore
+from skiffeval.store.build import BuildContext
+from skiffeval.store.realize import RealizeError, RealizePlan
+from tests.store.store_helpers import layered, sh_drv, text_drv
+
+RUNS: list[str] = []
+
+
+@register_builder("test-record")
+def record(ctx: BuildContext) -> None:
+    """write-text that records each run (to count builds)."""
+    RUNS.append(ctx.drv.name)
+    ctx.out.write_text(ctx.env["text"])
+
+
+@register_builder("test-fail")
+def fail(ctx: BuildContext) -> None:
+    os.mkdir(ctx.out)
+    (ctx.out / "half").write_text("partial output")
+    for i in range(40):
+        ctx.log.write(f"step {i}\n")
+    raise RuntimeError("the builder gave up")
+
+
+@register_builder("test-slow")
+def slow(ctx: BuildContext) -> None:
+    RUNS.append(f"start {ctx.drv.name}")
+    time.sleep(0.3)
+    ctx.out.write_text(ctx.drv.name)
+    RUNS.append(f"end {ctx.drv.name}")
+
+
+@register_builder("test-fetch")
+def fake_fetch(ctx: BuildContext) -> None:
+    RUNS.append(ctx.env["url"])
+    ctx.out.write_bytes(ctx.env["content"].encode())
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalStore:
+    RUNS.clear()
+    s = LocalStore(tmp_path / "store")
+    yield s
+    s.close()
+
+
+def rec(name: str, text: str, **inputs: Derivation) -> Derivation:
+    body = text + "".join(f" ${{inputs.{s}.out}}" for s in sorted(inputs))
+    return Derivation(name=name, builder="builtin:test-record", env={"out": "${outputs.out}", "text": body},
+                      input_drvs={s: input_of(d) for s, d in inputs.items()})
+
+
+def test_build_chain_then_noop(store: LocalStore) -> None:
+    drvs = layered(30)
+    events = []
+    r = realize(store, drvs, graph=drvs, on_event=events.append)
+    assert len(r.built) == 30 and not r.valid
+    last = store.real_path(r.of(drvs[-1])).read_text()
+    assert last.startswith("layer 29\n") and str(store.real_path(r.of(drvs[-2]))) in last
+    assert store.references(r.of(drvs[-1])) == sorted(r.of(d) for d in drvs[-4:-1])
+    assert [e.kind for e in events].count("built") == 30 and events[0].kind == "plan"
+    again = realize(store, drvs, graph=drvs)
+    assert again.built == () and len(again.valid) == 30 and again.outputs == r.outputs
+    # from the store alone (no graph given): the .drv files were written
+    fresh = LocalStore(store.root)
+    assert realize(fresh, [drvs[-1]]).of(drvs[-1]) == r.of(drvs[-1])
+
+
+def test_early_cutoff(store: LocalStore) -> None:
+    # upstream: a fragment with a comment; midstream strips comments; downstream uses the result
+    frag1 = text_drv("frag", "# a comment\nA=1")
+    frag2 = text_drv("frag", "# another comment\nA=1")
+    strip = lambda frag: sh_drv("merged", "grep -v '^#' ${inputs.frag.out} > $out", frag=frag)  # noqa: E731
+    use = lambda merged: rec("image", "image of", merged=merged)  # noqa: E731
+    m1, m2 = strip(frag1), strip(frag2)
+    i1, i2 = use(m1), use(m2)
+    assert i1.key != i2.key  # the keys cascade ...
+    r1 = realize(store, [i1], graph=[frag1, m1, i1], runner=None, sandbox=False)
+    assert RUNS == ["image"]
+    plan = realize(store, [i2], graph=[frag2, m2, i2], dry_run=True, sandbox=False)
+    assert isinstance(plan, RealizePlan)
+    assert [n for _k, n in plan.build] == ["frag"] and [n for _k, n in plan.may_cutoff] == ["merged", "image"]
+    r2 = realize(store, [i2], graph=[frag2, m2, i2], sandbox=False)
+    assert r2.of(m2) == r1.of(m1)  # ... but the merged output is identical
+    assert RUNS == ["image"]  # so the image was not built again
+    assert i2.key in r2.cutoff and m2.key in r2.built
+    assert store.realisation(i2.key).resolved == store.realisation(i1.key).resolved
+    plan2 = realize(store, [i2], graph=[frag2, m2, i2], dry_run=True)
+    assert [n for _k, n in plan2.valid] == ["image"]
+
+
+def test_failing_builder_registers_nothing(store: LocalStore) -> None:
+    ok = rec("ok", "fine")
+    bad = Derivation(name="bad", builder="builtin:test-fail", env={"out": "${outputs.out}"},
+                     input_drvs={"ok": input_of(ok)})
+    after = rec("after", "never", bad=bad)
+    before = set(os.listdir(store.root))
+    with pytest.raises(RealizeError) as e:
+        realize(store, [after], graph=[ok, bad, after])
+    err = e.value
+    assert err.code.code == "E112"
+    assert "'bad'" in err.message and bad.key in err.message and "gave up" in err.message
+    log = store.log_path(bad.key, bad.name)
+    assert any(str(log) in h for h in err.help)
+    assert [n.message for n in err.notes][-1] == "log: step 39" and len(err.notes) == 25
+    assert err.result.failed[0].log_tail[-1] == "step 39"
+    assert after.key in err.result.skipped or after.key not in err.result.outputs
+    new = set(os.listdir(store.root)) - before
+    # only the good output and the .drv files appeared; no scratch, nothing of 'bad'
+    assert {n for n in new if not n.endswith(".drv")} == {err.result.outputs[ok.key]["out"].basename}
+    assert store.realisation(bad.key) is None
+    assert store.verify(check_contents=True).ok and not store.verify().garbage
+
+
+def test_keep_going(store: LocalStore) -> None:
+    bad = Derivation(name="bad", builder="builtin:test-fail", env={"out": "${outputs.out}"})
+    down = rec("down", "x", bad=bad)
+    independent = [rec(f"ind{i}", str(i)) for i in range(4)]
+    with pytest.raises(RealizeError) as e:
+        realize(store, [down, *independent], graph=[bad, down, *independent], keep_going=True, jobs=2)
+    res = e.value.result
+    assert {RUNS.count(f"ind{i}") for i in range(4)} == {1}
+    assert res.skipped == (down.key,) and [f.name for f in res.failed] == ["bad"]
+    assert all(d.key in res.outputs for d in independent)
+
+
+def test_parallel_jobs_overlap(store: LocalStore) -> None:
+    drvs = [Derivation(name=f"s{i}", builder="builtin:test-slow", env={"out": "${outputs.out}"}) for i in range(4)]
+    t0 = time.monotonic()
+    realize(store, drvs, graph=drvs, jobs=4)
+    elapsed = time.monotonic() - t0
+    starts = [i for i, e in enumerate(RUNS) if e.startswith("start")]
+    first_end = min(i for i, e in enumerate(RUNS) if e.startswith("end"))
+    assert sum(1 for i in starts if i < first_end) >= 2  # at least two ran at once
+    assert elapsed < 1.1
+
+
+def test_event_callback_is_serialized(store: LocalStore) -> None:
+    drvs = [rec(f"e{i}", str(i)) for i in range(12)]
+    inside = threading.Lock()
+    seen = []
+
+    def on_event(ev) -> None:  # type: ignore[no-untyped-def]
+        assert inside.acquire(blocking=False), "two callbacks at once"
+        try:
+            seen.append(ev.kind)
+        finally:
+            inside.release()
+
+    realize(store, drvs, graph=drvs, jobs=4, on_event=on_event)
+    assert seen.count("start") == 12 and seen.count("built") == 12
+
+
+def test_unknown_builtin_and_missing_output(store: LocalStore) -> None:
+    d = Derivation(name="x", builder="builtin:write-txt", env={"out": "${outputs.out}", "text": "t"})
+    with pytest.raises(SkiffError) as e:
+        realize(store, [d])
+    assert e.value.code.code == "E119" and "did you mean 'write-text'?" in e.value.help
+    nothing = sh_drv("nothing", "true")
+    with pytest.raises(SkiffError) as e2:
+        realize(store, [nothing], sandbox=False)
+    assert "did not create output 'out'" in e2.value.message
+
+
+def fod(url: str, content: str, declared: str | None = None, mode: str = "flat") -> Derivation:
+    sha = declared or hashlib.sha256(content.encode()).hexdigest()
+    return Derivation(name="src.tar", builder="builtin:test-fetch",
+                      env={"out": "${outputs.out}", "url": url, "content": content}, fixed=FixedOutput(sha, mode))
+
+
+def test_fixed_output_hash_checked_before_registration(store: LocalStore) -> None:
+    good = fod("https://one/src.tar", "tarball")
+    r = realize(store, [good])
+    assert store.real_path(r.of(good)).read_text() == "tarball"
+    bad = fod("https://two/src.tar", "evil", declared=hashlib.sha256(b"tarball2").hexdigest())
+    before = set(os.listdir(store.root))
+    with pytest.raises(RealizeError) as e:
+        realize(store, [bad])
+    msg = e.value.message
+    assert e.value.code.code == "E113" and "hash mismatch" in msg and "'src.tar'" in msg
+    assert hashlib.sha256(b"tarball2").hexdigest() in msg and hashlib.sha256(b"evil").hexdigest() in msg
+    assert {n for n in set(os.listdir(store.root)) - before if not n.endswith(".drv")} == set()
+
+
+def test_mirror_change_does_not_cascade(store: LocalStore) -> None:
+    a = fod("https://one/src.tar", "tarball")
+    b = fod("https://mirror/src.tar", "tarball")
+    ua, ub = rec("user", "uses", src=a), rec("user", "uses", src=b)
+    assert ua.key == ub.key and a.key != b.key
+    realize(store, [ua], graph=[a, ua])
+    assert RUNS == ["https://one/src.tar", "user"]
+    r = realize(store, [ub], graph=[b, ub])  # the same content is known: nothing fetched or built
+    assert RUNS == ["https://one/src.tar", "user"] and r.valid == (ub.key,)
+    # a downstream that is new still finds the FOD's content by identity, without fetching
+    uc = rec("user2", "uses", src=b)
+    realize(store, [uc], graph=[b, uc])
+    assert RUNS == ["https://one/src.tar", "user", "user2"]
+
+
+def test_recursive_fod(store: LocalStore, tmp_path: Path) -> None:
+    from skiffeval.store.tree import hash_tree
+
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "f").write_text("x")
+    os.symlink("f", tmp_path / "t" / "l")
+    sha = hash_tree(tmp_path / "t").sha256
+    src = store.add_path(tmp_path / "t")
+    d = Derivation(name="copy", builder="builtin:copy", env={"out": "${outputs.out}", "src": "${sources.t}"},
+                   input_srcs={"t": src}, fixed=FixedOutput(sha, "recursive"))
+    r = realize(store, [d])
+    assert store.path_info(r.of(d)).sha256 == sha
+
+
+def test_multiple_outputs_and_self_reference(store: LocalStore) -> None:
+    d = Derivation(name="multi", builder="/bin/sh",
+                   args=["-c", "echo $dev > $out; mkdir $dev; echo $dev/x > $dev/self"],
+                   env={"out": "${outputs.out}", "dev": "${outputs.dev}"}, outputs=["out", "dev"])
+    with pytest.raises(SkiffError) as e:  # out refers to dev: not content-addressable
+        realize(store, [d], sandbox=False)
+    assert "another output" in e.value.message
+    ok = Derivation(name="multi", builder="/bin/sh",
+                    args=["-c", "echo out > $out; mkdir $dev; echo $dev/x > $dev/self"],
+                    env={"out": "${outputs.out}", "dev": "${outputs.dev}"}, outputs=["out", "dev"])
+    r = realize(store, [ok], sandbox=False)
+    dev = r.outputs[ok.key]["dev"]
+    assert dev.name == "multi-dev"
+    assert (store.real_path(dev) / "self").read_text() == f"{store.real_path(dev)}/x\n"
+    assert store.references(dev) == [dev]
+    assert store.verify(check_contents=True).ok
