@@ -264,6 +264,10 @@ def _parse(spec: TreeSpec) -> ParsedTree:
             except kconfiglib.KconfigError as e:
                 raise _parse_error(str(e), spec) from None
             except OSError as e:
+                if e.filename and e.strerror and type(e) in (FileNotFoundError, PermissionError, IsADirectoryError):
+                    raise SkiffError(
+                        codes.KCONFIG_PARSE, f"cannot read '{e.filename}': {e.strerror.lower()}"
+                    ) from None
                 raise _parse_error(str(e), spec) from None
         seconds = time.perf_counter() - start
     finally:
@@ -289,6 +293,7 @@ def _parse_error(message: str, spec: TreeSpec) -> SkiffError:
         span = Span.point(file, int(m.group("line")))
         text = m.group("msg").strip() or text
     first = text.splitlines()[0] if text else "unknown error"
+    first = first.split(". ")[0]  # kconfiglib appends advice about $srctree after the fact
     first = first[:1].lower() + first[1:]
     return SkiffError(
         codes.KCONFIG_PARSE,
