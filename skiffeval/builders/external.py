@@ -93,6 +93,13 @@ def run_external(ctx: BuildContext, *, sandbox: bool | None = None) -> None:
     use_bwrap = sandbox_available() if sandbox is None else sandbox
     if use_bwrap and not sandbox_available():
         raise SkiffError(SANDBOX_FAILED, "the sandbox was requested but bubblewrap ('bwrap') cannot run here")
+    prog = ctx.builder
+    if not os.path.isabs(prog):
+        raise SkiffError(BUILD_FAILED, f"builder '{prog}' must be an absolute path or 'builtin:<name>'")
+    if not os.path.exists(prog):
+        raise SkiffError(BUILD_FAILED, f"builder program '{prog}' not found")
+    if not os.access(prog, os.X_OK) or os.path.isdir(prog):
+        raise SkiffError(BUILD_FAILED, f"builder program '{prog}' is not executable")
     ctx.make_tmpdir()
     env = build_env(ctx)
     argv = [ctx.builder, *ctx.args]
