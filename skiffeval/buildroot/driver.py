@@ -1,0 +1,181 @@
+"""The driver: one Buildroot tree, one output directory, the make calls a build needs.
+
+The model
+---------
+``Buildroot(invocation, log_dir=…)`` runs the make targets skiffeval uses, each a method:
+``defconfig``, ``olddefconfig``, ``savedefconfig``, ``show_info``, ``dirclean``, ``clean``,
+``apply`` (an incremental ``Plan``) and ``build`` (plain ``make``).  Every call appends its
+output to a log file in ``log_dir`` (``<target>.log``; the build's is ``build.log``) and streams
+each line to ``on_line``; ``build`` also feeds a ``ProgressTracker`` whose events go to
+``on_progress``.  A failing call raises ``BuildrootError`` (a ``SkiffError`` with a stable
+code) carrying the classified ``Failure`` and the ``MakeResult``; nothing is printed.
+
+The caller owns the paths: the Buildroot source (read only — Buildroot writes only into ``O=``
+when the download directory is given), the output directory (kept between builds for
+incremental rebuilds), the download directory and ccache (caches outside any hash).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+
+import attrs
+
+from skiffeval.buildroot import make as mk
+from skiffeval.buildroot.failures import BuildrootError, classify
+from skiffeval.buildroot.incremental import Plan
+from skiffeval.buildroot.progress import ProgressEvent, ProgressTracker
+from skiffeval.buildroot.showinfo import ShowInfo, parse_show_info
+
+__all__ = ["Buildroot", "BuildResult"]
+
+_CONTEXT_LINES = 400  # lines kept in memory for classifying a failure
+
+
+@attrs.frozen
+class BuildResult:
+    """A successful ``make``: its ``MakeResult``, packages ``done`` of ``total`` and the
+    ``images`` directory (``<O>/images``)."""
+
+    result: mk.MakeResult
+    done: int
+    total: int | None
+    images: str
+
+
+class Buildroot:
+    """Drives one Buildroot source tree in one output directory (see the module docstring)."""
+
+    def __init__(
+        self,
+        invocation: mk.Invocation,
+        *,
+        log_dir: str,
+        on_line: Callable[[str], None] | None = None,
+        on_progress: Callable[[ProgressEvent], None] | None = None,
+    ) -> None:
+        self.invocation = invocation
+        self.log_dir = os.path.abspath(log_dir)
+        self.on_line = on_line
+        self.on_progress = on_progress
+
+    # -- paths
+
+    @property
+    def output(self) -> str:
+        return self.invocation.output
+
+    @property
+    def config_path(self) -> str:
+        return os.path.join(self.output, ".config")
+
+    def read_config(self) -> str:
+        """The text of ``<O>/.config``."""
+        with open(self.config_path, encoding="utf-8", errors="surrogateescape") as f:
+            return f.read()
+
+    def log_path(self, name: str) -> str:
+        return os.path.join(self.log_dir, f"{name}.log")
+
+    # -- make calls
+
+    def _run(
+        self,
+        argv: Sequence[str],
+        log_name: str,
+        what: str,
+        *,
+        tracker: ProgressTracker | None = None,
+        show_info: ShowInfo | None = None,
+        capture: Callable[[str], bool] | None = None,
+    ) -> mk.MakeResult:
+        context: deque[str] = deque(maxlen=_CONTEXT_LINES)
+
+        def line(text: str) -> None:
+            if capture is not None and capture(text):
+                return
+            context.append(text)
+            if tracker is not None:
+                tracker.feed(text)
+            if self.on_line is not None:
+                self.on_line(text)
+
+        os.makedirs(self.output, exist_ok=True)
+        result = mk.run(self.invocation, argv, log_path=self.log_path(log_name), on_line=line)
+        if tracker is not None:
+            tracker.finish(result.ok)
+        if not result.ok:
+            failure = classify(
+                list(context),
+                tracker=tracker,
+                show_info=show_info,
+                output_dir=self.output,
+                dl_dir=self.invocation.dl_dir,
+                log_path=result.log_path,
+                what=what,
+            )
+            raise BuildrootError(failure, result)
+        return result
+
+    def defconfig(self) -> mk.MakeResult:
+        """``make … BR2_DEFCONFIG=<file> defconfig``: writes ``<O>/.config``."""
+        return self._run(self.invocation.defconfig_command(), "defconfig", "make defconfig")
+
+    def olddefconfig(self) -> mk.MakeResult:
+        """``make olddefconfig``: completes an existing ``<O>/.config``."""
+        return self._run(self.invocation.command(mk.OLDDEFCONFIG), "olddefconfig", "make olddefconfig")
+
+    def savedefconfig(self, dest: str | None = None) -> str:
+        """``make savedefconfig`` into ``dest`` (default ``<O>/defconfig``); returns the path."""
+        argv = self.invocation.savedefconfig_command(dest)
+        self._run(argv, "savedefconfig", "make savedefconfig")
+        return next(a for a in argv if a.startswith("BR2_DEFCONFIG=")).split("=", 1)[1]
+
+    def show_info_text(self) -> str:
+        """The JSON line ``make show-info`` printed for ``<O>/.config``, as Buildroot wrote it."""
+        captured: list[str] = []
+
+        def capture(text: str) -> bool:
+            if text.startswith("{"):
+                captured.append(text)
+                return True
+            return False
+
+        self._run(self.invocation.command(mk.SHOW_INFO), "show-info", "make show-info", capture=capture)
+        return captured[-1] if captured else ""
+
+    def show_info(self) -> ShowInfo:
+        """``make show-info`` for the configuration in ``<O>/.config``, parsed."""
+        return parse_show_info(self.show_info_text())
+
+    def dirclean(self, packages: Iterable[str]) -> mk.MakeResult | None:
+        """``make <pkg>-dirclean …`` for each package, in one make call (None if none)."""
+        targets = [mk.dirclean_target(p) for p in packages]
+        if not targets:
+            return None
+        return self._run(self.invocation.command(*targets), "dirclean", "make " + " ".join(targets))
+
+    def clean(self) -> mk.MakeResult:
+        """``make clean``: removes everything built; ``.config`` is kept."""
+        return self._run(self.invocation.command(mk.CLEAN), "clean", "make clean")
+
+    def apply(self, plan: Plan) -> list[mk.MakeResult]:
+        """Carry out an incremental plan (``clean`` or the dircleans)."""
+        if plan.full_clean:
+            return [self.clean()]
+        result = self.dirclean(plan.packages)
+        return [result] if result is not None else []
+
+    def build(self, show_info: ShowInfo | None = None, targets: Sequence[str] = ()) -> BuildResult:
+        """``make`` (or ``targets``): progress to ``on_progress``, done of total from
+        ``show_info`` (packages already complete in ``<O>`` count as done)."""
+        tracker = ProgressTracker(
+            show_info.total if show_info is not None else None,
+            already_done=show_info.complete_in(self.output) if show_info is not None else (),
+            on_event=self.on_progress,
+        )
+        argv = self.invocation.command(*targets)
+        result = self._run(argv, "build", "make", tracker=tracker, show_info=show_info)
+        return BuildResult(result, tracker.done_count, tracker.total, os.path.join(self.output, "images"))
