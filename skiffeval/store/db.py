@@ -58,7 +58,7 @@ class Database:
     def __init__(self, path: str) -> None:
         self.path = path
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._lock = threading.Lock()
         self.conn()
         try:
@@ -83,8 +83,22 @@ class Database:
             c.execute("PRAGMA busy_timeout=120000")
             self._local.conn = c
             with self._lock:
-                self._all.append(c)
+                self._all.append((threading.current_thread(), c))
         return c
+
+    def prune(self) -> None:
+        """Close the connections of threads that have ended (a realization's worker pool)."""
+        with self._lock:
+            alive = []
+            for t, c in self._all:
+                if t.is_alive():
+                    alive.append((t, c))
+                else:
+                    try:
+                        c.close()
+                    except sqlite3.Error:
+                        pass
+            self._all = alive
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -100,7 +114,7 @@ class Database:
 
     def close(self) -> None:
         with self._lock:
-            for c in self._all:
+            for _t, c in self._all:
                 try:
                     c.close()
                 except sqlite3.Error:

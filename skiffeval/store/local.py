@@ -67,6 +67,7 @@ class LocalStore:
         self.db = Database(str(self.meta / "db.sqlite"))
         self._drv_cache: dict[str, Derivation] = {}
         self._journal_fd: int | None = None
+        self._journal_lock = threading.Lock()
         if clean:
             self.clean_leftovers()
 
@@ -479,8 +480,9 @@ class LocalStore:
         One ``write`` to an ``O_APPEND`` descriptor per line: concurrent writers never interleave.
         """
         line = " ".join([key, resolved] + [f"{o}={p.basename}" for o, p in sorted(outputs.items())]) + "\n"
-        if self._journal_fd is None:
-            self._journal_fd = os.open(self.meta / "realisations.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        with self._journal_lock:
+            if self._journal_fd is None:
+                self._journal_fd = os.open(self.meta / "realisations.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         os.write(self._journal_fd, line.encode())
 
     # -- queries ---------------------------------------------------------------------------------

@@ -339,6 +339,7 @@ def _run(store, g, needed, done, runner, jobs, keep_going, emit, marker):  # typ
                         w.discard(key)
                         if not w:
                             ready.append(dep)
+    store.db.prune()
     skipped += [k for k in waiting if k not in skipped]
     result = RealizeResult(
         {k: done[k] for k in needed if k in done}, tuple(built), tuple(cutoff), tuple(valid), tuple(failed), tuple(skipped)

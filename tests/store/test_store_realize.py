@@ -243,3 +243,26 @@ def test_multiple_outputs_and_self_reference(store: LocalStore) -> None:
     assert (store.real_path(dev) / "self").read_text() == f"{store.real_path(dev)}/x\n"
     assert store.references(dev) == [dev]
     assert store.verify(check_contents=True).ok
+
+
+def test_copy_and_symlink_join_builtins(store: LocalStore, tmp_path: Path) -> None:
+    for name, files in (("one", {"etc/motd": "one", "etc/a": "a"}), ("two", {"etc/motd": "two", "bin/x": "x"})):
+        for rel, text in files.items():
+            (tmp_path / name / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / name / rel).write_text(text)
+    os.symlink("a", tmp_path / "one" / "etc" / "link-to-a")
+    s1, s2 = store.add_path(tmp_path / "one"), store.add_path(tmp_path / "two")
+    c1 = Derivation(name="c1", builder="builtin:copy", env={"out": "${outputs.out}", "src": "${sources.s}"}, input_srcs={"s": s1})
+    c2 = Derivation(name="c2", builder="builtin:copy", env={"out": "${outputs.out}", "src": "${sources.s}"}, input_srcs={"s": s2})
+    join = Derivation(name="joined", builder="builtin:symlink-join",
+                      env={"out": "${outputs.out}", "paths": "${inputs.a.out} ${inputs.b.out}"},
+                      input_drvs={"a": input_of(c1), "b": input_of(c2)})
+    r = realize(store, [join], graph=[c1, c2, join])
+    out = store.real_path(r.of(join))
+    assert (out / "etc" / "motd").read_text() == "two"  # the later path wins
+    assert (out / "etc" / "a").read_text() == "a" and (out / "bin" / "x").read_text() == "x"
+    assert os.readlink(out / "etc" / "a") == str(store.real_path(r.of(c1)) / "etc" / "a")
+    assert os.readlink(store.real_path(r.of(c1)) / "etc" / "link-to-a") == "a"  # copied as a link
+    assert store.references(r.of(join)) == sorted([r.of(c1), r.of(c2)])
+    assert "collision: etc/motd" in store.log_path(join.key, join.name).read_text()
+    assert store.path_info(r.of(c1)).sha256 == store.path_info(s1).sha256  # same tree, another name
