@@ -60,7 +60,6 @@ class Database:
         self._local = threading.local()
         self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._lock = threading.Lock()
-        self.conn()
         try:
             self.conn().executescript(SCHEMA)
             with self.transaction() as c:

@@ -34,7 +34,7 @@ from skiffeval.derivation import Derivation, SortedMap, StorePath, decode_drv, e
 from skiffeval.derivation.storepath import check_name
 from skiffeval.diagnostics import SkiffError
 from skiffeval.store import maintenance
-from skiffeval.store.codes import BAD_ROOT, MISSING_INPUT, NOT_IN_STORE, STORE_CORRUPT
+from skiffeval.store.codes import BAD_ROOT, MISSING_INPUT, NOT_IN_STORE, STORE_BUSY, STORE_CORRUPT
 from skiffeval.store.db import Database
 from skiffeval.store.locks import FileLock
 from skiffeval.store.protocol import GcReport, PathInfo, Realisation, RebuildReport, Root, StoreInfo, VerifyReport
@@ -583,6 +583,25 @@ class LocalStore:
 
     def rebuild_db(self) -> RebuildReport:
         return maintenance.rebuild_db(self)
+
+    @classmethod
+    def recover(cls, root: str | os.PathLike[str]) -> tuple[LocalStore, RebuildReport]:
+        """Rebuild the metadata of the store at ``root`` even when its database cannot be opened
+        (``LocalStore(root)`` raising E118): the unreadable database is set aside first."""
+        meta = Path(os.path.realpath(root)) / META_DIR
+        if (meta / "db.sqlite").exists():
+            lock = FileLock(meta / "gc.lock")
+            if not lock.acquire(blocking=False):
+                raise SkiffError(STORE_BUSY, f"cannot rebuild the database: another process uses '{root}'")
+            try:
+                for suffix in ("", "-wal", "-shm"):
+                    p = meta / f"db.sqlite{suffix}"
+                    if p.exists():
+                        os.replace(p, meta / f"db.sqlite.broken{suffix}")
+            finally:
+                lock.release()
+        store = cls(root, clean=False)
+        return store, store.rebuild_db()
 
     def info(self) -> StoreInfo:
         return maintenance.info(self)

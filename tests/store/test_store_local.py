@@ -162,6 +162,17 @@ def test_rebuild_db_restores_metadata(store: LocalStore, tmp_path: Path) -> None
     noop = realize(s2, drvs, graph=drvs)
     assert noop.built == () and len(noop.valid) == 5
     assert report.lost
+    # a database that cannot even be opened
+    s2.close()
+    (store.meta / "db.sqlite").write_bytes(b"this is not a database" * 100)
+    for f in ("db.sqlite-wal", "db.sqlite-shm"):
+        (store.meta / f).unlink(missing_ok=True)
+    with pytest.raises(SkiffError) as e:
+        LocalStore(store.root)
+    assert e.value.code.code == "E118"
+    s3, report3 = LocalStore.recover(store.root)
+    assert report3.realisations == 5 and s3.realisation(drvs[4].key).outputs["out"] == result.of(drvs[4])
+    s3.close()
 
 
 def test_leftovers_of_a_dead_process_are_cleaned(store: LocalStore) -> None:
