@@ -66,7 +66,7 @@ UNREPRESENTABLE_STRING = define_code(
     "an inline string value with a newline or NUL, which a fragment line cannot hold")
 READS_AS_UNSET = define_code(
     "W200", "comment-reads-as-unset", D,
-    "a comment that kconfig nevertheless reads as '# NAME is not set' for another name")
+    "a comment that kconfig still reads as '# NAME is not set', NAME starting at its third character")
 MISSING_PREFIX = define_code(
     "W201", "missing-prefix", D,
     "an assignment without the configuration prefix (e.g. 'CONFIG_'), which kconfig ignores")

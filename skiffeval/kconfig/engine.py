@@ -47,6 +47,7 @@ import kconfiglib
 
 from skiffeval.diagnostics import SkiffError, Span
 from skiffeval.kconfig import codes
+from skiffeval.kconfig.suggest import NameIndex
 
 __all__ = [
     "TreeSpec",
@@ -121,7 +122,7 @@ class ParsedTree:
         self.parse_seconds = parse_seconds
         self.lock = threading.RLock()
         self.title = kconf.mainmenu_text if has_mainmenu else spec.title
-        self._defined_names: list[str] | None = None
+        self._names: NameIndex | None = None
         self._late: dict[str, list[kconfiglib.Symbol]] = {}
         self._late_const: dict[str, kconfiglib.Symbol] = {}
         for sym in kconf.unique_defined_syms:
@@ -132,11 +133,11 @@ class ParsedTree:
     def prefix(self) -> str:
         return self.spec.prefix
 
-    def defined_names(self) -> list[str]:
-        """Names of the symbols some Kconfig file defines (for "did you mean")."""
-        if self._defined_names is None:
-            self._defined_names = sorted(s.name for s in self.kconf.unique_defined_syms)
-        return self._defined_names
+    def names(self) -> NameIndex:
+        """The names of the symbols some Kconfig file defines, indexed for "did you mean"."""
+        if self._names is None:
+            self._names = NameIndex(s.name for s in self.kconf.unique_defined_syms)
+        return self._names
 
     def reset(self, late_env: Mapping[str, str]) -> None:
         """Forget all user values and choice selections and set the late environment, so the

@@ -29,10 +29,11 @@ from typing import Any
 import attrs
 import kconfiglib
 
-from skiffeval.diagnostics import Diagnostic, Note, Severity, Span, did_you_mean_help
+from skiffeval.diagnostics import Diagnostic, Note, Severity, Span
 from skiffeval.kconfig import codes
 from skiffeval.kconfig.apply import INVALID, UNKNOWN, UNSET_NOT_BOOL, Applied
 from skiffeval.kconfig.explain import Blocker, explain, final_value, requested_value, took_effect
+from skiffeval.kconfig.suggest import NameIndex
 
 __all__ = ["Setting", "SymbolReport", "Report", "build_report", "REPORT_VERSION"]
 
@@ -180,7 +181,7 @@ def build_report(
     parse_diagnostics: Sequence[tuple[tuple[int, int], Diagnostic]],
     *,
     fragments: int,
-    defined_names: Sequence[str],
+    names: NameIndex,
 ) -> Report:
     """The report of a resolution: ``applied`` is every assignment in application order,
     ``parse_diagnostics`` the fragment diagnostics with their (fragment, line) positions.
@@ -207,7 +208,7 @@ def build_report(
                     codes.UNKNOWN_SYMBOL,
                     f"'{name}' is not a symbol of this configuration",
                     a.assignment.span,
-                    help=did_you_mean_help(name, defined_names),
+                    help=names.help(name),
                 ))
             elif a.problem == INVALID:
                 emit(a.position, _diag(codes.INVALID_VALUE, a.detail, a.assignment.span))

@@ -100,7 +100,7 @@ def resolve(
         config = config_text(kconf, tree.title)
         minimal = min_config_text(kconf)
         report = build_report(
-            kconf, applied, parse_diags, fragments=len(inputs), defined_names=tree.defined_names()
+            kconf, applied, parse_diags, fragments=len(inputs), names=tree.names()
         )
     seconds = time.perf_counter() - start
     return Resolution(config, minimal, report, prefix, seconds, parse_before)
