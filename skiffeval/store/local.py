@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import marshal
 import os
 import secrets
 import threading
@@ -31,15 +30,14 @@ from typing import Any
 
 from skiffeval.canonical import nixbase32
 from skiffeval.derivation import Derivation, SortedMap, StorePath, decode_drv, encode_drv
-from skiffeval.derivation.storepath import check_name
 from skiffeval.diagnostics import SkiffError
-from skiffeval.store import maintenance
-from skiffeval.store.codes import BAD_ROOT, MISSING_INPUT, NOT_IN_STORE, STORE_BUSY, STORE_CORRUPT
+from skiffeval.store import maintenance, roots, sources
+from skiffeval.store.codes import MISSING_INPUT, NOT_IN_STORE, STORE_BUSY, STORE_CORRUPT
 from skiffeval.store.db import Database
 from skiffeval.store.locks import FileLock
 from skiffeval.store.protocol import GcReport, PathInfo, Realisation, RebuildReport, Root, StoreInfo, VerifyReport
-from skiffeval.store.tree import CacheMiss, SourceWalk, TreeHash
-from skiffeval.store.treeops import CopyWalk, remove_tree
+from skiffeval.store.tree import TreeHash
+from skiffeval.store.treeops import remove_tree
 
 __all__ = ["LocalStore", "PendingMarker", "META_DIR"]
 
@@ -186,88 +184,20 @@ class LocalStore:
         valid = self._registered(p.basename for p in ps)
         return {p for p in ps if p.basename in valid}
 
-    # -- sources ---------------------------------------------------------------------------------
+    # -- sources (sources.py) -------------------------------------------------------------------
 
     def add_path(self, path: str | os.PathLike[str], name: str | None = None) -> StorePath:
-        """Import a file, symlink or directory tree (symlinks kept as links, never followed).
-
-        Re-importing an unchanged tree costs one ``lstat`` per file: the stat cache answers
-        for every file and the path is found valid without reading or copying anything.
-        """
-        src = os.path.abspath(path)
-        name = name if name is not None else os.path.basename(src.rstrip("/"))
-        check_name(name)
-        with self.shared_lock():
-            cache = self._load_stat_cache(src)
-            now = time.time_ns()
-            if cache:
-                try:
-                    walk = SourceWalk(cache, now_ns=now, probe=True)
-                    th = walk.hash(src)
-                    sp = StorePath(th.digest(name), name)
-                    if self.is_valid(sp):
-                        if walk.new_cache != cache:
-                            self._save_stat_cache(src, walk.new_cache)
-                        return sp
-                except CacheMiss:
-                    pass
-            _digest, scratch = self.scratch_path(name)
-            with self.pending([scratch.name]) as marker:
-                copier = CopyWalk(now_ns=now)
-                try:
-                    th = copier.copy(src, scratch)
-                except BaseException:
-                    remove_tree(scratch)
-                    raise
-                sp = StorePath(th.digest(name), name)
-                self.finalize([(scratch, sp, th, "source", None, ())], marker)
-            self._save_stat_cache(src, copier.new_cache)
-            return sp
+        """Import a file, symlink or directory tree (symlinks kept as links, never followed);
+        re-importing an unchanged tree costs one ``lstat`` per file (``sources.add_path``)."""
+        return sources.add_path(self, path, name)
 
     def hash_source(self, path: str | os.PathLike[str], name: str | None = None) -> StorePath:
-        """The store path ``add_path`` would give, without importing (uses and fills the cache)."""
-        src = os.path.abspath(path)
-        name = name if name is not None else os.path.basename(src.rstrip("/"))
-        check_name(name)
-        cache = self._load_stat_cache(src)
-        walk = SourceWalk(cache, now_ns=time.time_ns())
-        th = walk.hash(src)
-        if walk.new_cache != cache:
-            self._save_stat_cache(src, walk.new_cache)
-        return StorePath(th.digest(name), name)
+        """The store path ``add_path`` would give, without importing."""
+        return sources.hash_source(self, path, name)
 
     def add_bytes(self, name: str, data: bytes, *, executable: bool = False) -> StorePath:
         """Import ``data`` as a single file named ``name``."""
-        check_name(name)
-        tmp = self.temp_dir("bytes") / "f"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o755 if executable else 0o644)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        try:
-            with self.shared_lock():
-                _digest, scratch = self.scratch_path(name)
-                with self.pending([scratch.name]) as marker:
-                    th = CopyWalk(now_ns=0).copy(tmp, scratch)
-                    sp = StorePath(th.digest(name), name)
-                    self.finalize([(scratch, sp, th, "source", None, ())], marker)
-        finally:
-            remove_tree(tmp.parent)
-        return sp
-
-    def _load_stat_cache(self, src: str) -> dict[bytes, Any]:
-        row = self.db.conn().execute("SELECT blob FROM stat_cache WHERE root=?", (src,)).fetchone()
-        if row is None:
-            return {}
-        try:
-            value = marshal.loads(row[0])
-        except (ValueError, EOFError, TypeError):
-            return {}
-        return value if isinstance(value, dict) else {}
-
-    def _save_stat_cache(self, src: str, cache: dict[bytes, Any]) -> None:
-        blob = marshal.dumps(cache)
-        with self.db.transaction() as c:
-            c.execute("INSERT OR REPLACE INTO stat_cache VALUES (?, ?)", (src, blob))
+        return sources.add_bytes(self, name, data, executable=executable)
 
     # -- entering the store ----------------------------------------------------------------------
 
@@ -522,56 +452,22 @@ class LocalStore:
         kind, size, files, sha, deriver = row
         return PathInfo(path, kind, size, files, sha, deriver, tuple(self.references(path)), total)
 
-    # -- roots -----------------------------------------------------------------------------------
+    # -- roots (roots.py) -----------------------------------------------------------------------
 
     def add_root(self, name: str, target: StorePath) -> None:
         """A named root (a revision): keeps ``target`` and its closure alive."""
-        if not name or "/" in name or name.startswith(".") or "\0" in name:
-            raise SkiffError(BAD_ROOT, f"invalid root name {name!r}")
-        if not self.is_valid(target):
-            raise SkiffError(NOT_IN_STORE, f"cannot root '{target}': not a valid path in the store")
-        _replace_symlink(str(self.real_path(target)), self.meta / "roots" / "named" / name)
+        roots.add_root(self, name, target)
 
     def remove_root(self, name: str) -> bool:
-        try:
-            (self.meta / "roots" / "named" / name).unlink()
-            return True
-        except FileNotFoundError:
-            return False
+        return roots.remove_root(self, name)
 
     def add_indirect_root(self, link: str | os.PathLike[str], target: StorePath) -> Path:
-        """Point the symlink ``link`` (e.g. ``./result``) at ``target`` and record it as a root:
-        the target stays alive for as long as the link points at it."""
-        if not self.is_valid(target):
-            raise SkiffError(NOT_IN_STORE, f"cannot root '{target}': not a valid path in the store")
-        link_abs = Path(os.path.abspath(link))
-        if link_abs.exists() and not link_abs.is_symlink():
-            raise SkiffError(BAD_ROOT, f"'{link_abs}' exists and is not a symlink; refusing to replace it")
-        _replace_symlink(str(self.real_path(target)), link_abs)
-        record = self.meta / "roots" / "links" / hashlib.sha256(str(link_abs).encode()).hexdigest()[:32]
-        _replace_symlink(str(link_abs), record)
-        return link_abs
+        """Point the symlink ``link`` (e.g. ``./result``) at ``target`` and record it as a root."""
+        return roots.add_indirect_root(self, link, target)
 
     def roots(self) -> list[Root]:
         """Every root; a link root whose link is gone or points elsewhere has ``target=None``."""
-        out: list[Root] = []
-        named = self.meta / "roots" / "named"
-        for entry in sorted(named.iterdir()):
-            out.append(Root("named", entry.name, self._target_of(os.readlink(entry))))
-        for entry in sorted((self.meta / "roots" / "links").iterdir()):
-            link = os.readlink(entry)
-            try:
-                target = self._target_of(os.readlink(link)) if os.path.islink(link) else None
-            except OSError:
-                target = None
-            out.append(Root("link", entry.name, target, link))
-        return out
-
-    def _target_of(self, text: str) -> StorePath | None:
-        try:
-            return self.parse_path(text)
-        except SkiffError:
-            return None
+        return roots.list_roots(self)
 
     # -- maintenance (maintenance.py) -----------------------------------------------------------
 
@@ -670,9 +566,3 @@ class PendingMarker:
             os.close(self.fd)
             self.fd = None
             self.path.unlink(missing_ok=True)
-
-
-def _replace_symlink(target: str, link: Path) -> None:
-    tmp = link.with_name(f".{link.name}.tmp-{secrets.token_hex(4)}")
-    os.symlink(target, tmp)
-    os.replace(tmp, link)
