@@ -37,9 +37,17 @@ ROOT = Path(__file__).resolve().parents[2]
 # ---------------------------------------------------------------------------------------------
 # strategies
 
-names = st.from_regex(r"[A-Za-z0-9+_?=-][A-Za-z0-9+._?=-]{0,30}", fullmatch=True)
-slots = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_+-]{0,8}", fullmatch=True)
-out_names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_-]{0,6}", fullmatch=True)
+ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def _ident(first: str, rest: str, size: int) -> st.SearchStrategy[str]:
+    return st.builds(lambda a, b: a + b, st.sampled_from(first), st.text(rest, max_size=size))
+
+
+names = _ident(ALNUM + "+_?=-", ALNUM + "+._?=-", 30)
+slots = _ident(ALNUM + "_", ALNUM + "_+-", 8)
+out_names = _ident(ALNUM[:52] + "_", ALNUM + "_-", 6)
+env_names = _ident(ALNUM[:52] + "_", ALNUM + "_", 8)
 texts = st.text(st.characters(blacklist_characters="\0", blacklist_categories=("Cs",)), max_size=30)
 digests = st.binary(min_size=16, max_size=16).map(nixbase32)
 store_paths = st.builds(StorePath, digests, names)
@@ -65,7 +73,7 @@ def derivations(draw):  # type: ignore[no-untyped-def]
         name=draw(names),
         builder=draw(st.sampled_from(["builtin:write-text", "/bin/sh"]) | text.filter(bool)),
         args=draw(st.lists(text, max_size=3)),
-        env=draw(st.dictionaries(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True), text, max_size=4)),
+        env=draw(st.dictionaries(env_names, text, max_size=4)),
         fixed=fixed,
         input_drvs=input_drvs,
         input_srcs=input_srcs,
