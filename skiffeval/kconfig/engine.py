@@ -212,6 +212,7 @@ def recursion_limit(limit: int = RECURSION_LIMIT) -> Iterator[None]:
 
 _CACHE: OrderedDict[TreeSpec, ParsedTree] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
+_PARSE_LOCK = threading.Lock()
 _PARSES = 0
 
 
@@ -236,11 +237,17 @@ def parse_tree(spec: TreeSpec) -> ParsedTree:
         if tree is not None:
             _CACHE.move_to_end(spec)
             return tree
-    tree = _parse(spec)
-    with _CACHE_LOCK:
-        _CACHE[spec] = tree
-        while len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
+    # Parses are serialized anyway (they swap the process environment); holding this lock
+    # while parsing also keeps two threads from parsing the same tree twice.
+    with _PARSE_LOCK:
+        with _CACHE_LOCK:
+            tree = _CACHE.get(spec)
+        if tree is None:
+            tree = _parse(spec)
+            with _CACHE_LOCK:
+                _CACHE[spec] = tree
+                while len(_CACHE) > CACHE_SIZE:
+                    _CACHE.popitem(last=False)
     return tree
 
 

@@ -142,3 +142,13 @@ def test_missing_top_kconfig(tmp_path):
     with pytest.raises(SkiffError) as info:
         resolve(TreeSpec("Kconfig", str(tmp_path)), [])
     assert info.value.code is codes.KCONFIG_PARSE
+
+
+def test_concurrent_first_use_parses_once():
+    clear_cache()
+    count = parse_count()
+    spec = TreeSpec("Kconfig", BASIC)
+    with ThreadPoolExecutor(4) as pool:
+        trees = list(pool.map(lambda _: parse_tree(spec), range(8)))
+    assert parse_count() == count + 1
+    assert all(t is trees[0] for t in trees)

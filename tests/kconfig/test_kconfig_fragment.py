@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from skiffeval.diagnostics import SkiffError, Span
 from skiffeval.kconfig import codes
 from skiffeval.kconfig.fragment import (
-    Assignment,
     inline_fragment,
     parse_fragment,
     quote_string,
