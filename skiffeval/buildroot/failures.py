@@ -238,11 +238,12 @@ def classify(
     when given, the progress ``tracker`` that saw the whole output, the configuration's
     ``show_info`` and the ``output_dir`` (``O=``).  ``what`` names the make call in messages."""
     lines = [strip_ansi(line) for line in lines]
-    make_error = None
-    for line in reversed(lines):
-        make_error = parse_make_error(line)
-        if make_error is not None:
-            break
+    # make's last error line; a package stamp among the last ones wins (when Buildroot re-runs
+    # itself, e.g. to fix the umask, the outermost make reports its own target last).
+    errors = [e for e in map(parse_make_error, reversed(lines)) if e is not None]
+    make_error = next((e for e in errors if os.path.basename(e.target) in STAMP_STEPS), None)
+    if make_error is None and errors:
+        make_error = errors[0]
     last_lines = tuple(lines[-TAIL_LINES:])
     common = dict(make_error=make_error, log_path=log_path)
 

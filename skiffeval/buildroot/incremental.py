@@ -319,6 +319,7 @@ def plan(previous: BuildState | None, new: BuildState) -> Plan:
 
     reasons: dict[str, list[str]] = {}
     notes: list[str] = []
+    added = set(new_pkgs - old_pkgs)
     for sym in sorted(changed):
         old, cur = changed[sym]
         change = f"{sym}: {_show(old)} → {_show(cur)}"
@@ -329,8 +330,10 @@ def plan(previous: BuildState | None, new: BuildState) -> Plan:
         owner = symbols.package_of(sym)
         readers = symbols.readers_of(sym)
         for pkg in ((owner,) if owner else ()) + readers:
-            if pkg in new_pkgs:
+            if pkg in new_pkgs and pkg in old_pkgs:
                 reasons.setdefault(pkg, []).append(change)
+            elif pkg in new_pkgs and owner == pkg:
+                added.add(pkg)
         if owner is None and not readers:
             how = _match(REAPPLIED_RULES, sym) or "no package of this configuration is configured by it"
             notes.append(f"{change} ({how})")
@@ -341,9 +344,9 @@ def plan(previous: BuildState | None, new: BuildState) -> Plan:
         return _full(full)
 
     for name, (old, cur) in _changed(dict(previous.package_fingerprints), dict(new.package_fingerprints)).items():
-        if name in new_pkgs:
+        if name in new_pkgs and name in old_pkgs:
             reasons.setdefault(name, []).append(f"its inputs changed (patches or fragments: {_short(old)} → {_short(cur)})")
-        else:
+        elif name not in new_pkgs:
             notes.append(f"the inputs of '{name}' changed (it is not built)")
 
     if previous.show_info and new.show_info:
@@ -354,14 +357,16 @@ def plan(previous: BuildState | None, new: BuildState) -> Plan:
                 delta = [f"+{d}" for d in sorted(b - a)] + [f"-{d}" for d in sorted(a - b)]
                 reasons.setdefault(name, []).append(f"its dependencies changed: {' '.join(delta)}")
 
-    _cascade(reasons, new.show_info)
+    _cascade(reasons, new.show_info, old_pkgs)
+    notes.extend(f"'{p}' is new: make builds it" for p in sorted(added))
     actions = tuple(Action("dirclean", p, tuple(r)) for p, r in sorted(reasons.items()))
     return Plan(False, actions, tuple(notes))
 
 
-def _cascade(reasons: dict[str, list[str]], info: ShowInfo | None) -> None:
+def _cascade(reasons: dict[str, list[str]], info: ShowInfo | None, built: frozenset[str] | set[str]) -> None:
     """Add every package that depends, directly or not, on one in ``reasons``; each added
-    package's reason names its direct dependencies that are rebuilt."""
+    package's reason names its direct dependencies that are rebuilt.  Packages not ``built``
+    before are left out: make builds them after their dependencies anyway."""
     if info is None:
         return
     dependents: dict[str, set[str]] = {}
@@ -376,7 +381,7 @@ def _cascade(reasons: dict[str, list[str]], info: ShowInfo | None) -> None:
             if dep not in closure:
                 closure.add(dep)
                 queue.append(dep)
-    for name in sorted(closure - set(reasons)):
+    for name in sorted(p for p in closure - set(reasons) if p in built):
         pkg = info.get(name)
         direct = sorted(d for d in (pkg.dependencies if pkg else ()) if d in closure)
         reasons[name] = [
