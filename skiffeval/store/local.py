@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from skiffeval.canonical import nixbase32
+from skiffeval.derivation.keys import fast_nixbase32
 from skiffeval.derivation import Derivation, SortedMap, StorePath, decode_drv, encode_drv
 from skiffeval.diagnostics import SkiffError
 from skiffeval.store import maintenance, roots, sources
@@ -59,6 +59,7 @@ class LocalStore:
 
     def __init__(self, root: str | os.PathLike[str], *, clean: bool = True) -> None:
         self.root = Path(os.path.realpath(root))
+        self._root_str = str(self.root)
         self.meta = self.root / META_DIR
         for sub in ("locks", "pending", "tmp", "logs", "roots/named", "roots/links"):
             (self.meta / sub).mkdir(parents=True, exist_ok=True)
@@ -73,7 +74,7 @@ class LocalStore:
 
     def real_path(self, path: StorePath) -> Path:
         """Where ``path`` lives: ``root/<digest>-<name>``."""
-        return self.root / path.basename
+        return Path(f"{self._root_str}/{path.digest}-{path.name}")
 
     def parse_path(self, text: str | os.PathLike[str]) -> StorePath:
         """The store path named by a basename or by a path inside this store (E110 if outside)."""
@@ -88,7 +89,7 @@ class LocalStore:
 
     def log_path(self, key: str, name: str) -> Path:
         """The build log of derivation ``key`` (kept after failures)."""
-        return self.meta / "logs" / f"{key}-{name}.log"
+        return Path(f"{self._root_str}/{META_DIR}/logs/{key}-{name}.log")
 
     def lock_path(self, what: str) -> Path:
         return self.meta / "locks" / f"{what}.lock"
@@ -100,11 +101,11 @@ class LocalStore:
         per key: creating a file costs as much as a small build on these disks, and a false
         conflict only serializes two builds that happen to share a stripe.
         """
-        return FileLock(self.meta / "locks" / f"k-{key[:2]}.lock")
+        return FileLock(f"{self._root_str}/{META_DIR}/locks/k-{key[:2]}.lock")
 
     def path_lock(self, digest: str) -> FileLock:
         """The lock held while a path with ``digest`` is renamed into place and registered."""
-        return FileLock(self.meta / "locks" / f"p-{digest[:2]}.lock")
+        return FileLock(f"{self._root_str}/{META_DIR}/locks/p-{digest[:2]}.lock")
 
     # -- locks and leftovers ---------------------------------------------------------------------
 
@@ -156,9 +157,8 @@ class LocalStore:
 
     def scratch_path(self, name: str) -> tuple[str, Path]:
         """A fresh scratch location of the same length as a final path named ``name``."""
-        digest = nixbase32(secrets.token_bytes(16))
-        base = f"{digest}-{name}"
-        return digest, self.root / base
+        digest = fast_nixbase32(secrets.token_bytes(16))
+        return digest, Path(f"{self._root_str}/{digest}-{name}")
 
     def temp_dir(self, prefix: str) -> Path:
         path = self.meta / "tmp" / f"{prefix}-{secrets.token_hex(8)}"

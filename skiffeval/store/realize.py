@@ -100,6 +100,28 @@ class RealizeError(SkiffError):
         self.failures = result.failed
 
 
+class _Inline:
+    """An executor that runs each job at once in the calling thread (``jobs=1``).
+
+    Why: with one job a thread pool only adds a hand-off per derivation, and a per-thread
+    database connection per run.
+    """
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def submit(self, fn: Callable[..., object], *args: object) -> Future:
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args))
+        except BaseException as e:  # delivered through the future, as a pool would
+            fut.set_exception(e)
+        return fut
+
+
 class _Graph:
     """The closure of the targets: derivations by key, and each input ref mapped to a key."""
 
@@ -299,7 +321,8 @@ def _run(store, g, needed, done, runner, jobs, keep_going, emit, marker):  # typ
                     DEPENDENCY_FAILED, f"'{g.by_key[k].name}' was not built: its input '{g.by_key[because].name}' failed")))
                 stack.extend(dependents.get(k, ()))
 
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="skiffeval-build") as pool:
+    pool_cm = _Inline() if jobs == 1 else ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="skiffeval-build")
+    with pool_cm as pool:
         running: dict[Future, str] = {}
         while (ready and not stop) or running:
             while ready and not stop and len(running) < jobs:
