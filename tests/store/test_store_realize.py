@@ -142,13 +142,10 @@ def test_keep_going(store: LocalStore) -> None:
 
 def test_parallel_jobs_overlap(store: LocalStore) -> None:
     drvs = [Derivation(name=f"s{i}", builder="builtin:test-slow", env={"out": "${outputs.out}"}) for i in range(4)]
-    t0 = time.monotonic()
     realize(store, drvs, graph=drvs, jobs=4)
-    elapsed = time.monotonic() - t0
     starts = [i for i, e in enumerate(RUNS) if e.startswith("start")]
     first_end = min(i for i, e in enumerate(RUNS) if e.startswith("end"))
     assert sum(1 for i in starts if i < first_end) >= 2  # at least two ran at once
-    assert elapsed < 1.1
 
 
 def test_event_callback_is_serialized(store: LocalStore) -> None:
