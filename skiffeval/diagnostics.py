@@ -58,6 +58,8 @@ class Source:
 
     name: str
     text: str
+    # The absolute file path, when the source is a file (lets builtins find the caller's directory).
+    path: str | None = None
     _line_starts: list[int] = attrs.field(init=False, factory=list)
 
     def line_starts(self) -> list[int]:

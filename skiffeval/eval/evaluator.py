@@ -50,7 +50,7 @@ _limit_lock = threading.Lock()
 _deep_runs = 0  # run_deep calls in progress (the recursion limit is raised while any runs)
 _saved_limit = [1000]
 
-_ast_cache: dict[tuple[str, str], ast.Expr] = {}
+_ast_cache: dict[tuple[str, str, str], ast.Expr] = {}
 _ast_lock = threading.Lock()
 
 
@@ -179,10 +179,10 @@ class Evaluator:
     def parse_file(self, path: str, data: bytes) -> ast.Expr:
         digest = xxhash.xxh3_128_hexdigest(data)
         name = self.display_name(path)
-        key = (digest, name)
+        key = (digest, name, path)
         tree = _ast_cache.get(key)
         if tree is None:
-            tree = parse_bytes(data, name)
+            tree = parse_bytes(data, name, path)
             with _ast_lock:
                 _ast_cache[key] = tree
         return tree

@@ -85,20 +85,21 @@ def _get_parser() -> lark.Lark:
     return _parser
 
 
-def parse_bytes(data: bytes, name: str) -> ast.Expr:
-    """Parse the bytes of a file; undecodable UTF-8 is a located error."""
+def parse_bytes(data: bytes, name: str, path: str | None = None) -> ast.Expr:
+    """Parse the bytes of a file (``path`` is its absolute path, if it is one); undecodable
+    UTF-8 is a located error."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         source = Source(name, data.decode("utf-8", errors="replace"))
         line, col = source.position(len(data[: exc.start].decode("utf-8", errors="replace")))
         raise SkiffError(BAD_FILE, f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})", Span(name, line, col, line, col, source)) from None
-    return parse(text, name)
+    return parse(text, name, path)
 
 
-def parse(text: str, name: str) -> ast.Expr:
+def parse(text: str, name: str, path: str | None = None) -> ast.Expr:
     """Parse ``text`` (displayed as ``name`` in errors) into an AST."""
-    source = Source(name, text)
+    source = Source(name, text, path)
     parser = _get_parser()
     with _lock:
         _lowering.set_source(source)
