@@ -258,14 +258,18 @@ class SymbolMap:
 
 
 def _fallback_packages(config: Mapping[str, str | None]) -> set[str]:
-    """Package names guessed from ``BR2_PACKAGE_<X>=y`` (used only without show-info)."""
+    """Package names guessed from ``BR2_PACKAGE_<X>=y`` (used only without show-info: a symbol
+    that extends another enabled one is read as its sub-option)."""
     names = set()
-    for sym, val in config.items():
-        if val == "y" and sym.startswith("BR2_PACKAGE_"):
-            rest = sym.removeprefix("BR2_PACKAGE_")
-            host = rest.startswith("HOST_")
-            base = rest.removeprefix("HOST_").lower().replace("_", "-")
-            names.add(("host-" if host else "") + base)
+    enabled = sorted(s for s, v in config.items() if v == "y" and s.startswith("BR2_PACKAGE_"))
+    for sym in enabled:
+        # BR2_PACKAGE_FOO_BAR=y beside BR2_PACKAGE_FOO=y is taken as a sub-option of foo.
+        if any(sym.startswith(other + "_") for other in enabled):
+            continue
+        rest = sym.removeprefix("BR2_PACKAGE_")
+        host = rest.startswith("HOST_")
+        base = rest.removeprefix("HOST_").lower().replace("_", "-")
+        names.add(("host-" if host else "") + base)
     if config.get("BR2_LINUX_KERNEL") == "y":
         names.add("linux")
     if config.get("BR2_TARGET_UBOOT") == "y":
