@@ -9,6 +9,7 @@ import re
 import pytest
 
 from skiffeval.diagnostics import Severity
+from skiffeval.kconfig.br2external import read_external
 from skiffeval.kconfig.buildroot import read_buildroot_source, resolve_buildroot
 from skiffeval.kconfig.engine import TreeSpec
 from skiffeval.kconfig.fragment import Fragment
@@ -89,8 +90,6 @@ def test_case_matches_c_conf(case):
         config, minimal = run_conf(BASIC, "Kconfig", text)
     else:
         source = read_buildroot_source(MINI)
-        from skiffeval.kconfig.br2external import read_external
-
         externals = [read_external(str(FIXTURES / n)) for n in (case.one("externals") or "").split()]
         defconfig_path = ""
         if case.one("defconfig"):
