@@ -48,7 +48,9 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
+from skiffeval.buildroot import codes
 from skiffeval.buildroot.showinfo import ShowInfo, package_symbol
+from skiffeval.diagnostics import Diagnostic, Severity
 from skiffeval.kconfig import parse_fragment
 
 __all__ = [
@@ -207,6 +209,15 @@ class Plan:
             lines.extend(f"  {r}" for r in a.reasons)
         lines.extend(f"no rebuild: {n}" for n in self.notes)
         return lines
+
+    def diagnostic(self) -> Diagnostic | None:
+        """Warning W300 for a full rebuild (its reasons as help lines); None otherwise."""
+        if not self.full_clean:
+            return None
+        return Diagnostic(
+            Severity.WARNING, codes.FULL_REBUILD,
+            "the build directory is cleaned: every package is rebuilt", help=self.actions[0].reasons,
+        )
 
     def to_json(self) -> dict:
         return {

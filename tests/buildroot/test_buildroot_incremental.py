@@ -64,6 +64,8 @@ def test_symbol_to_package_mapping():
 def test_no_previous_state_is_a_full_clean():
     p = plan(None, state())
     assert p.full_clean and p.targets == ("clean",)
+    assert p.diagnostic().code.code == "W300"
+    assert plan(state(), state()).diagnostic() is None
 
 
 def test_same_state_is_no_action():
