@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import secrets
 import threading
@@ -28,8 +29,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from skiffeval.derivation import Derivation, ResolvedDerivation, SortedMap, StorePath, decode_drv, encode_drv
 from skiffeval.derivation.keys import fast_nixbase32
-from skiffeval.derivation import Derivation, SortedMap, StorePath, decode_drv, encode_drv
 from skiffeval.diagnostics import SkiffError
 from skiffeval.store import maintenance, roots, sources
 from skiffeval.store.codes import MISSING_INPUT, NOT_IN_STORE, STORE_BUSY, STORE_CORRUPT
@@ -403,6 +404,17 @@ class LocalStore:
                 c2.execute("INSERT OR REPLACE INTO realisations VALUES (?,?)", (key, resolved))
         else:
             c.execute("INSERT OR REPLACE INTO realisations VALUES (?,?)", (key, resolved))
+
+    def record_realisation(self, key: str, resolved: ResolvedDerivation, outputs: Mapping[str, StorePath]) -> None:
+        """Record that derivation ``key`` (resolving to ``resolved``) is realized by the valid
+        ``outputs`` without building it (a fixed-output derivation whose content is known)."""
+        with self.db.transaction() as c:
+            c.execute("INSERT OR REPLACE INTO resolved VALUES (?,?)",
+                      (resolved.key, json.dumps(resolved.to_doc(), sort_keys=True)))
+            c.executemany("INSERT OR REPLACE INTO resolved_outputs VALUES (?,?,?)",
+                          [(resolved.key, o, p.basename) for o, p in outputs.items()])
+            c.execute("INSERT OR REPLACE INTO realisations VALUES (?,?)", (key, resolved.key))
+        self.journal(key, resolved.key, outputs)
 
     def journal(self, key: str, resolved: str, outputs: Mapping[str, StorePath]) -> None:
         """Append a realisation to ``realisations.log`` (read back by ``rebuild_db``).

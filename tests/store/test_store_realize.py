@@ -208,6 +208,10 @@ def test_mirror_change_does_not_cascade(store: LocalStore) -> None:
     uc = rec("user2", "uses", src=b)
     realize(store, [uc], graph=[b, uc])
     assert RUNS == ["https://one/src.tar", "user", "user2"]
+    # and the mirror's FOD itself, as a target, is realized by the known content
+    rb = realize(store, [b])
+    assert RUNS == ["https://one/src.tar", "user", "user2"] and rb.cutoff == (b.key,)
+    assert rb.of(b) == store.realisation(a.key).outputs["out"]
 
 
 def test_recursive_fod(store: LocalStore, tmp_path: Path) -> None:
