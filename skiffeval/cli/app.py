@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from skiffeval import __version__
+from skiffeval.cli.cmd_build import build_command
 from skiffeval.cli.cmd_eval import eval_command
 
 EPILOG = """\b
@@ -20,3 +21,4 @@ def app() -> None:
 
 
 app.add_command(eval_command)
+app.add_command(build_command)

@@ -1,27 +1,33 @@
-"""The session: the one place where the evaluator meets derivations, the store and builders.
+"""The session facade: one call per thing the command line does.
 
-A ``Session`` is what a command works with: it owns the store (when one is needed), builds the
-evaluator with the host's I/O and domain builtins, and offers one call per thing the CLI does
-(evaluate a file, build attributes, query ...).  The CLI parses arguments and prints; the
-session does neither.
+A ``Session`` owns the store (opened on first use), the derivation table of its evaluation,
+and the evaluator, built with the store-backed I/O and the domain builtins (``derivation``,
+``layer``, ``system``, ``files``, ``writeText``, ``fragment``, ``fetchurl``, ``fetchgit``).
+The CLI parses arguments and prints; the session does neither.
 
-Search path: ``-I`` entries first, then ``SKIFFEVAL_PATH`` (given by the CLI: the session does
-not read the environment), then ``layers=<skiffeval's own layer library>``.
+Search path: ``-I`` entries first, then ``SKIFFEVAL_PATH`` (handed over by the CLI: the session
+reads no environment), then ``layers=<skiffeval's own layer library>``.
 """
 
 from __future__ import annotations
 
 import os
 from importlib import resources
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import attrs
 
+from skiffeval.derivation import Derivation, StorePath
+from skiffeval.diagnostics import Diagnostic, Severity, SkiffError, Span
 from skiffeval.eval.evaluator import Evaluator, SearchPathEntry, parse_search_path, run_deep
-from skiffeval.eval.io import EvalIO, FileSystemIO
-from skiffeval.eval.values import force
+from skiffeval.eval.values import Attrs, PathValue, force
+from skiffeval.session.codes import BAD_OVERRIDE, NOT_BUILDABLE, OVERRIDE_DIFFERS
+from skiffeval.session.drvs import DrvTable, derivation_builtins
+from skiffeval.session.layers import layer_builtins
+from skiffeval.session.storeio import StoreIO
+from skiffeval.session.system import SystemHost, system_builtins
 
-__all__ = ["Session", "SessionOptions", "ArgValue", "default_layers_dir"]
+__all__ = ["Session", "SessionOptions", "ArgValue", "BuildRequest", "BuildOutcome", "default_layers_dir"]
 
 
 def default_layers_dir() -> str:
@@ -43,16 +49,40 @@ class SessionOptions:
     env_search_path: str | None = None
     store_dir: str | None = None
     cwd: str = attrs.field(factory=os.getcwd)
+    overrides: tuple[tuple[str, str], ...] = ()  # --override-input NAME=PATH
+
+
+@attrs.frozen
+class BuildRequest:
+    """What to build: a file (or a store path / .drv), attribute paths, arguments."""
+
+    target: str
+    attr_paths: tuple[str, ...] = ()
+    args: Mapping[str, ArgValue] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class BuildOutcome:
+    """What a build produced: per requested target, the derivation, output and store path."""
+
+    targets: tuple[tuple[str, Derivation, str, StorePath | None], ...]  # (label, drv, output, path)
+    result: Any  # RealizeResult or RealizePlan
+    links: tuple[str, ...] = ()
 
 
 class Session:
-    """One command's worth of evaluation (and, later, building)."""
+    """One command's worth of evaluation and building."""
 
-    def __init__(self, options: SessionOptions | None = None, io: EvalIO | None = None) -> None:
+    def __init__(self, options: SessionOptions | None = None) -> None:
         self.options = options or SessionOptions()
-        self.io = io if io is not None else FileSystemIO()
         self.search_path: list[SearchPathEntry] = self._search_path()
+        self.warnings: list[Diagnostic] = []
+        self._store = None
         self._evaluator: Evaluator | None = None
+        self._table: DrvTable | None = None
+        self._host: dict[str, str] | None = None
+
+    # -- parts -------------------------------------------------------------------------------
 
     def _search_path(self) -> list[SearchPathEntry]:
         entries = list(self.options.include)
@@ -63,12 +93,69 @@ class Session:
         return path
 
     @property
+    def store_dir(self) -> str:
+        return os.path.join(self.options.cwd, self.options.store_dir or "store")
+
+    @property
+    def store(self):
+        """The store (a ``LocalStore``), opened on first use."""
+        if self._store is None:
+            from skiffeval.store.local import LocalStore
+
+            self._store = LocalStore(self.store_dir)
+        return self._store
+
+    @property
+    def table(self) -> DrvTable:
+        if self._table is None:
+            self._table = DrvTable(str(self.store.root))
+        return self._table
+
+    @property
     def evaluator(self) -> Evaluator:
         if self._evaluator is None:
-            self._evaluator = Evaluator(self.io, self.search_path, display_root=self.options.cwd)
+            host = SystemHost(self.table, self.host_info, self._override)
+            registries = [derivation_builtins(self.table), layer_builtins(), system_builtins(host)]
+            self._evaluator = Evaluator(StoreIO(self.store), self.search_path, registries, display_root=self.options.cwd)
         return self._evaluator
 
-    # -- evaluation ------------------------------------------------------------------------
+    def host_info(self) -> dict[str, str]:
+        """The build machine's architecture and GCC major version (Buildroot's Kconfig reads them)."""
+        if self._host is None:
+            from skiffeval.kconfig import detect_host
+
+            info = detect_host()
+            self._host = {"arch": info.arch, "gcc_version": info.gcc_version}
+        return self._host
+
+    def _override(self, name: str, value: Any, span: Span | None) -> Any:
+        """The input ``name`` as given by ``--override-input`` (hashed into the store), or ``value``."""
+        overrides = dict(self.options.overrides)
+        if name not in overrides:
+            return value
+        path = os.path.abspath(os.path.join(self.options.cwd, overrides[name]))
+        if not os.path.isdir(path) and not os.path.isfile(path):
+            raise SkiffError(BAD_OVERRIDE, f"--override-input {name}: '{path}' does not exist", span)
+        pinned = self.table.derivation_of(value) if value is not None else None
+        if pinned is not None and pinned[0].fixed is not None:
+            from skiffeval.session.storeio import store_name
+
+            sp = self.store.add_path(path, store_name(path))
+            actual = self.store.path_info(sp).sha256
+            if actual != pinned[0].fixed.sha256:
+                self.warnings.append(
+                    Diagnostic(
+                        Severity.WARNING,
+                        OVERRIDE_DIFFERS,
+                        f"--override-input {name}: the content of '{path}' differs from the pinned '{pinned[0].name}' "
+                        f"(sha256 {actual[:16]}... instead of {pinned[0].fixed.sha256[:16]}...)",
+                        span,
+                        help=(f"pin it with hash = \"sha256:{actual}\" if this tree is the one you mean",),
+                    )
+                )
+        return PathValue(path)
+
+    # -- evaluation ----------------------------------------------------------------------------
 
     def _arguments(self, args: Mapping[str, ArgValue]) -> dict[str, Any]:
         ev = self.evaluator
@@ -76,6 +163,10 @@ class Session:
         for name, arg in args.items():
             out[name] = ev.eval_text(arg.text, f"(--arg {name})", self.options.cwd) if arg.is_expr else arg.text
         return out
+
+    def _root(self, file: str, args: Mapping[str, ArgValue] | None) -> Any:
+        ev = self.evaluator
+        return ev.auto_call(ev.eval_file(os.path.join(self.options.cwd, file)), self._arguments(args or {}))
 
     def evaluate(
         self,
@@ -90,7 +181,7 @@ class Session:
 
         def work() -> list[Any]:
             ev = self.evaluator
-            root = ev.auto_call(ev.eval_file(os.path.join(self.options.cwd, file)), self._arguments(args or {}))
+            root = self._root(file, args)
             values = [ev.select_path(root, p) for p in attr_paths] if attr_paths else [force(root)]
             if deep:
                 for v in values:
@@ -118,3 +209,90 @@ class Session:
         if json:
             return run_deep(lambda: to_json_text(ev, value, None)[0])
         return run_deep(lambda: print_value(ev, value, strict=strict))
+
+    # -- derivations of values -----------------------------------------------------------------
+
+    def derivations_of(self, value: Any, label: str) -> list[tuple[str, Derivation, str]]:
+        """The derivations a value stands for: itself, or (like nix-build) the derivations among
+        the attributes of a set or the elements of a list."""
+        found = self.table.derivation_of(value)
+        if found is not None:
+            return [(label, found[0], found[1])]
+        value = force(value)
+        out: list[tuple[str, Derivation, str]] = []
+        if type(value) is Attrs:
+            for name in value.names():
+                hit = self.table.derivation_of(value.values[name])
+                if hit is not None:
+                    out.append((f"{label}.{name}" if label else name, hit[0], hit[1]))
+        elif type(value) is tuple:
+            for i, item in enumerate(value):
+                hit = self.table.derivation_of(item)
+                if hit is not None:
+                    out.append((f"{label}.{i}" if label else str(i), hit[0], hit[1]))
+        if not out:
+            from skiffeval.eval.values import describe
+
+            raise SkiffError(
+                NOT_BUILDABLE,
+                f"'{label or 'the value'}' is {describe(value)}, not a derivation (nor a set or list of them)",
+                help=["select a derivation with -A, e.g. -A config"],
+            )
+        return out
+
+    def instantiate(self, request: BuildRequest) -> list[tuple[str, Derivation, str]]:
+        """Evaluate a build request to the derivations it names."""
+
+        def work() -> list[tuple[str, Derivation, str]]:
+            ev = self.evaluator
+            root = self._root(request.target, request.args)
+            found: list[tuple[str, Derivation, str]] = []
+            for path in request.attr_paths or ("",):
+                value = ev.select_path(root, path) if path else force(root)
+                found.extend(self.derivations_of(value, path))
+            return found
+
+        return run_deep(work)
+
+    # -- building ------------------------------------------------------------------------------
+
+    def build(
+        self,
+        requests: Sequence[BuildRequest],
+        *,
+        jobs: int = 1,
+        keep_going: bool = False,
+        dry_run: bool = False,
+        out_link: str | None = "result",
+        on_event: Callable[[Any], None] | None = None,
+    ) -> BuildOutcome:
+        """Evaluate, write the .drv files (one transaction) and realize the requested outputs."""
+        import skiffeval.builders.fetch  # noqa: F401  (registers the builders)
+        import skiffeval.builders.layers  # noqa: F401
+        import skiffeval.builders.resolve  # noqa: F401
+        from skiffeval.builders import realize
+
+        targets: list[tuple[str, Derivation, str]] = []
+        for request in requests:
+            targets.extend(self.instantiate(request))
+        drvs = list({d.key: d for _, d, _ in targets}.values())
+        result = realize(
+            self.store,
+            drvs,
+            graph=self.table.by_key,
+            jobs=jobs,
+            keep_going=keep_going,
+            dry_run=dry_run,
+            on_event=on_event,
+        )
+        if dry_run:
+            return BuildOutcome(tuple((label, d, o, None) for label, d, o in targets), result)
+        done = tuple((label, d, o, result.outputs[d.key][o]) for label, d, o in targets)
+        links: list[str] = []
+        if out_link:
+            for i, (_, _, _, path) in enumerate(done):
+                link = out_link if i == 0 else f"{out_link}-{i + 1}"
+                link_path = os.path.join(self.options.cwd, link)
+                self.store.add_indirect_root(link_path, path)
+                links.append(link)
+        return BuildOutcome(done, result, tuple(links))

@@ -1,0 +1,535 @@
+"""Systems: ``system { name; buildroot; layers; }`` and the derivations it yields.
+
+The layers are put in order (``layers.order_layers``) and their fields become one derivation
+per concern, each cached and queried on its own (docs/layers.md, "A system's derivations"):
+
+=================  ====================================================================
+attribute          derivation
+=================  ====================================================================
+``config``         the merged Buildroot defconfig input (+ ``provenance`` output)
+``kernel_config``  ``uboot_config``, ``busybox_config``: merged fragments, last wins
+``overlay``        one merged root overlay, later layers win
+``patches``        the global (and kernel/U-Boot) patch directories in layer order
+``external``       the BR2_EXTERNAL trees, validated, in layer order
+``hooks``          post-build and post-image wrapper scripts
+``users``          the makeuser tables concatenated
+``resolved``       the full ``.config`` and minimal defconfig by kconfiglib (+ ``report``)
+=================  ====================================================================
+
+The system value itself is the *default bundle*: a derivation whose output links the offline
+ones above (everything but ``resolved`` and the Buildroot build), with those derivations as
+extra attributes.  The bundle needs no Buildroot source.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from typing import Any, Callable
+
+from skiffeval.derivation import FixedOutput
+from skiffeval.diagnostics import SkiffError, Span, did_you_mean_help
+from skiffeval.eval.builtins.registry import Registry, builtin
+from skiffeval.eval.errors import type_error
+from skiffeval.eval.runtime import coerce_to_string, expect_attrs, expect_plain_string
+from skiffeval.eval.values import Attrs, CStr, PathValue, Thunk, force
+from skiffeval.kconfig import render_fragment_value
+from skiffeval.session.codes import BAD_FILES, BAD_FRAGMENT, BAD_LAYER, BAD_SYSTEM, NO_BUILDROOT
+from skiffeval.session.drvs import DrvTable, Text
+from skiffeval.session.layers import HOOK_KINDS, PATCH_KINDS, Layer, order_layers
+
+__all__ = ["system_builtins", "SystemHost"]
+
+SYSTEM_FIELDS = {
+    "name": "a string naming the system",
+    "description": "a string",
+    "buildroot": "the Buildroot source: a fetchgit/fetchurl derivation or a path",
+    "layers": "a list of layers, in order",
+}
+
+
+class SystemHost:
+    """What the system builtins need from the session besides the derivation table."""
+
+    def __init__(self, table: DrvTable, host_info: Callable[[], dict[str, str]], override: Callable[[str, Any, Span | None], Any]) -> None:
+        self.table = table
+        self.host_info = host_info
+        self.override = override
+
+
+class _Spec:
+    """A JSON spec being built from texts with context; ``text()`` joins the contexts."""
+
+    def __init__(self) -> None:
+        self.context: frozenset = frozenset()
+
+    def add(self, value: tuple[str, frozenset]) -> str:
+        self.context |= value[1]
+        return value[0]
+
+    def text(self, doc: Any) -> Text:
+        return json.dumps(doc, sort_keys=True, separators=(",", ":")), self.context
+
+
+def _str(ev, value: Any, span: Span | None, what: str) -> str:
+    value = force(value)
+    if type(value) not in (str, CStr):
+        raise type_error("a string", value, span, what)
+    return str(value)
+
+
+class _SystemBuilder:
+    def __init__(self, ev, host: SystemHost, name: str, layers: list[Layer], span: Span | None) -> None:
+        self.ev = ev
+        self.host = host
+        self.table = host.table
+        self.name = name
+        self.layers = layers
+        self.span = span
+
+    # -- items of layer fields -------------------------------------------------------------
+
+    def _is_drv(self, value: Any) -> bool:
+        return type(value) is Attrs and force(value.values.get("type")) == "derivation"
+
+    def _path_item(self, layer: Layer, value: PathValue, span: Span | None, what: str, spec: _Spec, kind: str | None = None) -> dict[str, Any]:
+        path = layer.check_path(value.path, span, what)
+        file_type = self.ev.io.file_type(path)
+        if file_type is None:
+            raise SkiffError(
+                BAD_LAYER,
+                f"{what} '{self.ev.display_name(path)}' of layer '{layer.name}' does not exist",
+                span,
+                help=self.ev._near(path),
+            )
+        if kind == "file" and file_type == "directory":
+            raise SkiffError(BAD_LAYER, f"{what} '{self.ev.display_name(path)}' of layer '{layer.name}' is a directory, expected a file", span)
+        if kind == "dir" and file_type != "directory":
+            raise SkiffError(BAD_LAYER, f"{what} '{self.ev.display_name(path)}' of layer '{layer.name}' is not a directory", span)
+        stored = spec.add(coerce_to_string(self.ev, value, span, what=what))
+        return {
+            "layer": layer.name,
+            "label": os.path.relpath(path, layer.root),
+            "file": self.ev.display_name(path),
+            "path": stored,
+        }
+
+    def _drv_item(self, layer: Layer, value: Attrs, span: Span | None, what: str, spec: _Spec) -> dict[str, Any]:
+        stored = spec.add(coerce_to_string(self.ev, value, span, what=what))
+        name = _str(self.ev, value.values.get("name", "generated"), span, "a derivation name")
+        return {"layer": layer.name, "label": name, "file": f"({name})", "path": stored}
+
+    def fragment_parts(self, field: str, spec: _Spec, prefix: str) -> list[dict[str, Any]]:
+        parts: list[dict[str, Any]] = []
+        for layer in self.layers:
+            for value, span in layer.items(field):
+                what = f"a '{field}' fragment"
+                if type(value) is PathValue:
+                    parts.append(self._path_item(layer, value, span, what, spec, "file"))
+                elif self._is_drv(value):
+                    parts.append(self._drv_item(layer, value, span, what, spec))
+                elif type(value) is Attrs:
+                    parts.append(self._inline(layer, value, span, prefix))
+                elif type(value) in (str, CStr):
+                    text = spec.add(coerce_to_string(self.ev, value, span))
+                    parts.append({"layer": layer.name, "label": "(text)", "file": str(span.file if span else "(text)"),
+                                  "text": text, "spans": _line_spans(text, span)})
+                else:
+                    raise SkiffError(
+                        BAD_FRAGMENT,
+                        f"expected a fragment file, an attribute set of symbols or fragment text in '{field}' of layer '{layer.name}', found {_describe(value)}",
+                        span,
+                    )
+        return parts
+
+    def _inline(self, layer: Layer, value: Attrs, span: Span | None, prefix: str) -> dict[str, Any]:
+        lines, spans = [], []
+        for symbol in value.values:  # definition order is the user's order
+            where = value.span_of(symbol) or span
+            v = force(value.values[symbol])
+            if type(v) is CStr:
+                v = str(v)
+            if v is None:
+                continue
+            lines.append(render_fragment_value(symbol, v, prefix=prefix, span=where))
+            spans.append([where.file, where.line, where.col] if where else ["(inline)", len(lines), 1])
+        return {
+            "layer": layer.name,
+            "label": "(inline)",
+            "file": span.file if span else "(inline)",
+            "text": "".join(line + "\n" for line in lines),
+            "spans": spans,
+        }
+
+    def resources(self, layer: Layer, spec: _Spec) -> str:
+        """The store path of a layer's ``resources`` directory ('' when it has none)."""
+        value = layer.get("resources")
+        if value is None:
+            return ""
+        span = layer.field_span("resources")
+        if type(value) is not PathValue:
+            raise type_error("a directory", value, span, f"'resources' of layer '{layer.name}'")
+        return self._path_item(layer, value, span, "'resources' directory", spec, "dir")["path"]
+
+    def dirs(self, field: str, spec: _Spec, *, allow_drv: bool) -> list[dict[str, Any]]:
+        out = []
+        for layer in self.layers:
+            for value, span in layer.items(field):
+                out.append(self._dir_item(layer, value, span, f"'{field}' entry", spec, allow_drv))
+        return out
+
+    def _dir_item(self, layer: Layer, value: Any, span: Span | None, what: str, spec: _Spec, allow_drv: bool) -> dict[str, Any]:
+        if type(value) is PathValue:
+            item = self._path_item(layer, value, span, what, spec, "dir")
+            item["modes"] = _special_modes(layer.check_path(value.path, span, what))
+            return item
+        if allow_drv and self._is_drv(value):
+            item = self._drv_item(layer, value, span, what, spec)
+            modes = force(value.values.get("modes"))
+            item["modes"] = {k: force(v) for k, v in modes.values.items()} if type(modes) is Attrs else {}
+            return item
+        raise SkiffError(BAD_LAYER, f"expected a directory{' or a files { } tree' if allow_drv else ''} for {what} of layer '{layer.name}', found {_describe(value)}", span)
+
+    def sub_items(self, field: str, kinds: tuple[str, ...], spec: _Spec, item_kind: str) -> dict[str, list[dict[str, Any]]]:
+        """Items of an attribute-set field (``patches``, ``hooks``) per kind, in layer order."""
+        result: dict[str, list[dict[str, Any]]] = {k: [] for k in kinds}
+        for layer in self.layers:
+            value = layer.get(field)
+            if value is None:
+                continue
+            span = layer.field_span(field)
+            attrs = expect_attrs(value, span, f"'{field}' of layer '{layer.name}'")
+            for key in attrs.values:
+                if key not in kinds:
+                    raise SkiffError(BAD_LAYER, f"unknown {field} kind '{key}' in layer '{layer.name}'", attrs.span_of(key) or span,
+                                     help=did_you_mean_help(key, kinds) or [f"the kinds are {', '.join(kinds)}"])
+            for kind in kinds:
+                raw = attrs.values.get(kind)
+                if raw is None:
+                    continue
+                raw = force(raw)
+                kspan = attrs.span_of(kind) or span
+                for item in (raw if type(raw) is tuple else (raw,)):
+                    item = force(item)
+                    if item_kind == "dir":
+                        entry = self._dir_item(layer, item, kspan, f"'{field}.{kind}' entry", spec, False)
+                    elif type(item) is PathValue:
+                        entry = self._path_item(layer, item, kspan, f"'{field}.{kind}' script", spec, "file")
+                    elif self._is_drv(item):
+                        entry = self._drv_item(layer, item, kspan, f"'{field}.{kind}' script", spec)
+                    else:
+                        raise type_error("a path", item, kspan, f"'{field}.{kind}' of layer '{layer.name}'")
+                    entry["dir"] = f"{len(result[kind]):02d}-{layer.name.replace('/', '-')}"
+                    if item_kind == "file":
+                        entry["resources"] = self.resources(layer, spec)
+                    result[kind].append(entry)
+        return result
+
+    # -- derivations -----------------------------------------------------------------------
+
+    def make(self, suffix: str, builder: str, spec_text: Text, outputs: tuple[str, ...] = ("out",), extra_env: dict[str, Text] | None = None):
+        env = {"spec": spec_text, **(extra_env or {})}
+        drv = self.table.make(f"{self.name}-{suffix}", (f"builtin:{builder}", frozenset()), (), env, outputs=outputs, span=self.span)
+        return drv
+
+    def value(self, drv) -> Attrs:
+        return self.table.value(drv)
+
+    def out_text(self, drv, output: str = "out") -> tuple[str, frozenset]:
+        v = self.value(drv)
+        return coerce_to_string(self.ev, v.values[output] if output != "out" else v, self.span)
+
+    def build(self, buildroot: Any, buildroot_span: Span | None) -> Attrs:
+        ev = self.ev
+        attrs_out: dict[str, Any] = {}
+        bundle_entries: dict[str, tuple[str, frozenset]] = {}
+        generated: list[tuple[str, tuple[str, frozenset]]] = []
+
+        def add(name: str, drv, generated_symbol: str | None = None, suffix: str = "") -> None:
+            attrs_out[name] = self.value(drv)
+            text = self.out_text(drv)
+            bundle_entries[name] = text
+            if generated_symbol:
+                generated.append((generated_symbol, (text[0] + suffix, text[1])))
+
+        # kernel / U-Boot / BusyBox fragments
+        for field, name, symbol in (
+            ("kernel", "kernel_config", "BR2_LINUX_KERNEL_CONFIG_FRAGMENT_FILES"),
+            ("uboot", "uboot_config", "BR2_TARGET_UBOOT_CONFIG_FRAGMENT_FILES"),
+            ("busybox", "busybox_config", "BR2_PACKAGE_BUSYBOX_CONFIG_FRAGMENT_FILES"),
+        ):
+            spec = _Spec()
+            parts = self.fragment_parts(field, spec, "CONFIG_")
+            if parts:
+                add(name, self.make(name.replace("_", "-"), "fragment-merge", spec.text({"parts": parts, "prefix": "CONFIG_"})), symbol)
+        # overlay
+        spec = _Spec()
+        trees = self.dirs("overlay", spec, allow_drv=True)
+        if trees:
+            overlay = self.make("overlay", "overlay-merge", spec.text({"trees": trees}), ("out", "permissions"))
+            add("overlay", overlay, "BR2_ROOTFS_OVERLAY")
+            if any(t.get("modes") for t in trees):
+                generated.append(("BR2_ROOTFS_DEVICE_TABLE", self.out_text(overlay, "permissions")))
+        # patches
+        spec = _Spec()
+        patches = self.sub_items("patches", PATCH_KINDS, spec, "dir")
+        if any(patches.values()):
+            drv = self.make("patches", "patch-dirs", spec.text(patches))
+            add("patches", drv)
+            base, ctx = self.out_text(drv)
+            for kind, symbol in (("buildroot", "BR2_GLOBAL_PATCH_DIR"), ("kernel", "BR2_LINUX_KERNEL_PATCH"), ("uboot", "BR2_TARGET_UBOOT_PATCH")):
+                if patches[kind]:
+                    generated.append((symbol, (" ".join(f"{base}/{kind}/{p['dir']}" for p in patches[kind]), ctx)))
+        # external trees
+        spec = _Spec()
+        externals = self.dirs("external", spec, allow_drv=False)
+        for i, e in enumerate(externals):
+            e["dir"] = f"{i:02d}-{e['layer'].replace('/', '-')}"
+        external_drv = None
+        if externals:
+            external_drv = self.make("external", "br2-external", spec.text({"trees": externals}))
+            add("external", external_drv)
+        # hooks
+        spec = _Spec()
+        hooks = self.sub_items("hooks", HOOK_KINDS, spec, "file")
+        if any(hooks.values()):
+            drv = self.make("hooks", "hook-wrappers", spec.text(hooks))
+            add("hooks", drv)
+            base, ctx = self.out_text(drv)
+            if hooks["post_build"]:
+                generated.append(("BR2_ROOTFS_POST_BUILD_SCRIPT", (f"{base}/post-build.sh", ctx)))
+            if hooks["post_image"]:
+                generated.append(("BR2_ROOTFS_POST_IMAGE_SCRIPT", (f"{base}/post-image.sh", ctx)))
+        # users tables
+        spec = _Spec()
+        users = []
+        for layer in self.layers:
+            for value, span in layer.items("users"):
+                if type(value) is PathValue:
+                    users.append(self._path_item(layer, value, span, "'users' table", spec, "file"))
+                elif type(value) in (str, CStr):
+                    users.append({"layer": layer.name, "text": spec.add(coerce_to_string(ev, value, span))})
+                else:
+                    raise type_error("a makeuser table (a file or text)", value, span, f"'users' of layer '{layer.name}'")
+        if users:
+            add("users", self.make("users", "concat", spec.text({"parts": users})), "BR2_ROOTFS_USERS_TABLES")
+        # cflags
+        cflags: list[str] = []
+        for layer in self.layers:
+            for value, span in layer.items("cflags"):
+                cflags.append(_str(ev, value, span, f"'cflags' of layer '{layer.name}'"))
+        if cflags:
+            generated.append(("BR2_TARGET_OPTIMIZATION", (" ".join(cflags), frozenset())))
+        # base defconfig: the last layer that names one
+        base_defconfig = None
+        for layer in self.layers:
+            value = layer.get("defconfig")
+            if value is not None:
+                span = layer.field_span("defconfig")
+                if type(value) is PathValue:
+                    base_defconfig = layer.check_path(value.path, span, "defconfig")
+                else:
+                    base_defconfig = expect_plain_string(value, span, f"'defconfig' of layer '{layer.name}'")
+        # the merged Buildroot config
+        spec = _Spec()
+        parts = self.fragment_parts("buildroot", spec, "")
+        gen_doc = [{"symbol": s, "value": spec.add(v)} for s, v in generated if s != "BR2_TARGET_OPTIMIZATION"]
+        gen_doc += [{"symbol": s, "value": spec.add(v)} for s, v in generated if s == "BR2_TARGET_OPTIMIZATION"]
+        config = self.make("config", "config-merge", spec.text({"parts": parts, "generated": gen_doc, "base": base_defconfig}), ("out", "provenance"))
+        add("config", config)
+        # resolved (needs the Buildroot source)
+        attrs_out["resolved"] = self._resolved(config, external_drv, buildroot, buildroot_span)
+        # the default bundle
+        spec = _Spec()
+        entries = {k: spec.add(v) for k, v in bundle_entries.items()}
+        bundle = self.make("bundle", "bundle", spec.text({"entries": entries}))
+        result = self.value(bundle)
+        result.values.update(attrs_out)
+        result.values["layers"] = tuple(layer.name for layer in self.layers)
+        result.values["system"] = self.name
+        return result
+
+    def _resolved(self, config, external_drv, buildroot: Any, span: Span | None) -> Any:
+        if buildroot is None:
+            def missing(_env: Any) -> Any:
+                raise SkiffError(
+                    NO_BUILDROOT,
+                    f"system '{self.name}' has no Buildroot source, which 'resolved' needs",
+                    self.span,
+                    help=["add 'buildroot = fetchgit { ... };' to the system, or pass --override-input buildroot=PATH"],
+                )
+            return Thunk(missing, None)
+        spec = _Spec()
+        doc = {
+            "buildroot": spec.add(coerce_to_string(self.ev, buildroot, span, what="the Buildroot source")),
+            "config": spec.add(self.out_text(config)),
+            "provenance": spec.add(self.out_text(config, "provenance")),
+            "external": spec.add(self.out_text(external_drv)) if external_drv is not None else None,
+            "host": self.host.host_info(),
+        }
+        return self.value(self.make("resolved", "kconfig-resolve", spec.text(doc), ("out", "report")))
+
+
+def _special_modes(root: str) -> dict[str, str]:
+    """Permissions in a directory tree that the store does not keep (it keeps only the
+    executable bit): every entry whose mode is not 0644/0755 (files) or 0755 (directories)."""
+    modes: dict[str, str] = {}
+    for top, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in dirnames + sorted(filenames):
+            path = os.path.join(top, name)
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                continue
+            mode = stat.S_IMODE(st.st_mode)
+            usual = (0o755,) if stat.S_ISDIR(st.st_mode) else (0o644, 0o755)
+            if mode not in usual:
+                modes[os.path.relpath(path, root)] = f"{mode:04o}"
+    return modes
+
+
+def _line_spans(text: str, span: Span | None) -> list:
+    if span is None:
+        return []
+    count = sum(1 for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+    return [[span.file, span.line, span.col]] * count
+
+
+def _describe(value: Any) -> str:
+    from skiffeval.eval.values import describe
+
+    return describe(value)
+
+
+_FILE_NAME_OK = __import__("re").compile(r"^(?!/)(?!.*(^|/)\.\.?(/|$))[^\0]+$")
+
+
+def system_builtins(host: SystemHost) -> Registry:
+    """``system``, ``files``, ``writeText``, ``fragment``, ``fetchurl`` and ``fetchgit``."""
+    registry = Registry()
+    table = host.table
+
+    @builtin("system", "spec", is_global=True, registry=registry)
+    def system(ev, span, spec):
+        """A system from ordered layers and a Buildroot source (see docs/layers.md)."""
+        spec = expect_attrs(spec, span, "the argument of 'system'")
+        for key in spec.values:
+            if key not in SYSTEM_FIELDS:
+                raise SkiffError(BAD_SYSTEM, f"unknown system field '{key}'", spec.span_of(key) or span,
+                                 help=did_you_mean_help(key, SYSTEM_FIELDS) or [f"the fields are {', '.join(sorted(SYSTEM_FIELDS))}"])
+        name = expect_plain_string(force(spec.values.get("name", "system")), spec.span_of("name") or span, "the system name")
+        if "layers" not in spec.values:
+            raise SkiffError(BAD_SYSTEM, "a system needs 'layers' (a list of layers)", span)
+        layers_value = force(spec.values["layers"])
+        layers_span = spec.span_of("layers") or span
+        if type(layers_value) is not tuple:
+            raise type_error("a list of layers", layers_value, layers_span, "'layers' of a system")
+        layers = order_layers([(v, layers_span) for v in layers_value])
+        buildroot = spec.values.get("buildroot")
+        br_span = spec.span_of("buildroot") or span
+        buildroot = host.override("buildroot", force(buildroot) if buildroot is not None else None, br_span)
+        return _SystemBuilder(ev, host, name, layers, span).build(buildroot, br_span)
+
+    @builtin("files", "entries", is_global=True, registry=registry)
+    def files(ev, span, entries):
+        """A generated file tree: ``{ "etc/motd" = "text"; "bin/x" = { text; mode = "0755"; };
+        "link" = { symlink = "target"; }; "copy" = { source = ./file; }; }``."""
+        entries = expect_attrs(entries, span, "the argument of 'files'")
+        spec = _Spec()
+        doc: dict[str, Any] = {}
+        for rel in sorted(entries.values):
+            where = entries.span_of(rel) or span
+            if not _FILE_NAME_OK.match(rel) or rel.endswith("/"):
+                raise SkiffError(BAD_FILES, f"file name '{rel}' must be a relative path without '.' or '..' components", where)
+            value = force(entries.values[rel])
+            if type(value) in (str, CStr):
+                doc[rel] = {"text": spec.add(coerce_to_string(ev, value, where))}
+                continue
+            attrs = expect_attrs(value, where, f"the entry '{rel}' of 'files'")
+            item: dict[str, Any] = {}
+            for key in attrs.values:
+                if key not in ("text", "mode", "symlink", "source", "executable"):
+                    raise SkiffError(BAD_FILES, f"unknown key '{key}' in the entry '{rel}' of 'files'", attrs.span_of(key) or where,
+                                     help=did_you_mean_help(key, ("text", "mode", "symlink", "source")))
+            kinds = [k for k in ("text", "symlink", "source") if k in attrs.values]
+            if len(kinds) != 1:
+                raise SkiffError(BAD_FILES, f"the entry '{rel}' of 'files' needs exactly one of 'text', 'symlink' or 'source'", where)
+            kind = kinds[0]
+            item[kind] = spec.add(coerce_to_string(ev, attrs.values[kind], attrs.span_of(kind) or where))
+            mode = force(attrs.values.get("mode", "0755" if force(attrs.values.get("executable", False)) is True else "0644"))
+            if type(mode) is not str or not mode.isdigit() or len(mode) not in (3, 4) or any(c > "7" for c in mode):
+                raise SkiffError(BAD_FILES, f"mode of '{rel}' must be an octal string such as \"0644\"", attrs.span_of("mode") or where)
+            item["mode"] = mode
+            doc[rel] = item
+        first = sorted(doc)[0].rsplit("/", 1)[-1] if doc else "empty"
+        name = "files-" + (re.sub(r"[^A-Za-z0-9+._?=-]+", "_", first).lstrip(".") or "tree")
+        drv = table.make(name, ("builtin:files", frozenset()), (), {"spec": spec.text({"entries": doc})}, span=span)
+        modes = {rel: item["mode"] for rel, item in doc.items() if "mode" in item and item["mode"] not in ("0644", "0755")}
+        return table.value(drv, {"modes": Attrs(modes)})
+
+    @builtin("writeText", "name", "text", is_global=True, registry=registry)
+    def write_text(ev, span, name, text):
+        """A store file named ``name`` with the content ``text``."""
+        name = expect_plain_string(name, span, "the first argument of 'writeText'")
+        content = coerce_to_string(ev, text, span, what="the second argument of 'writeText'")
+        drv = table.make(name, ("builtin:write-text", frozenset()), (), {"text": content}, span=span)
+        return table.value(drv)
+
+    @builtin("fragment", "spec", is_global=True, registry=registry)
+    def fragment(ev, span, spec):
+        """A shareable fragment file: ``fragment { name = "x"; values = { BR2_FOO = true; }; }``
+        or ``fragment { name = "x"; text = ''...''; }``."""
+        spec = expect_attrs(spec, span, "the argument of 'fragment'")
+        name = expect_plain_string(force(spec.values.get("name", "fragment")), spec.span_of("name") or span, "the fragment name")
+        text = ""
+        if "values" in spec.values:
+            values = expect_attrs(force(spec.values["values"]), spec.span_of("values") or span, "'values' of a fragment")
+            lines = []
+            for symbol in values.values:
+                v = force(values.values[symbol])
+                lines.append(render_fragment_value(symbol, str(v) if type(v) is CStr else v, span=values.span_of(symbol) or span))
+            text += "".join(line + "\n" for line in lines)
+        context: frozenset = frozenset()
+        if "text" in spec.values:
+            more, context = coerce_to_string(ev, spec.values["text"], spec.span_of("text") or span)
+            text += more if more.endswith("\n") or not more else more + "\n"
+        drv = table.make(name, ("builtin:write-text", frozenset()), (), {"text": (text, context)}, span=span)
+        return table.value(drv)
+
+    def _fixed(ev, span, spec, mode: str, fetcher: str, required: tuple[str, ...]):
+        spec = expect_attrs(spec, span, f"the argument of '{fetcher}'")
+        for key in required:
+            if key not in spec.values:
+                raise SkiffError(BAD_SYSTEM, f"'{fetcher}' needs '{key}'", span)
+        hash_key = "hash" if "hash" in spec.values else "sha256"
+        if hash_key not in spec.values:
+            raise SkiffError(BAD_SYSTEM, f"'{fetcher}' needs 'hash' (the SHA-256 of what it fetches)", span,
+                             help=["fetches are pinned: the content is checked before it enters the store"])
+        url = expect_plain_string(force(spec.values["url"]), spec.span_of("url") or span, "the url")
+        default_name = url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git") or "source"
+        name = expect_plain_string(force(spec.values.get("name", default_name)), spec.span_of("name") or span, "the name")
+        try:
+            fixed = FixedOutput(expect_plain_string(force(spec.values[hash_key]), spec.span_of(hash_key) or span, "the hash"), mode)
+        except SkiffError as exc:
+            exc.span = exc.span or spec.span_of(hash_key) or span
+            raise
+        env: dict[str, Text] = {"url": (url, frozenset())}
+        if "rev" in spec.values:
+            env["rev"] = (expect_plain_string(force(spec.values["rev"]), spec.span_of("rev") or span, "the rev"), frozenset())
+        drv = table.make(name, (f"builtin:{fetcher}", frozenset()), (), env, fixed=fixed, span=span)
+        return table.value(drv, {"url": url, **({"rev": env["rev"][0]} if "rev" in env else {})})
+
+    @builtin("fetchurl", "spec", is_global=True, registry=registry)
+    def fetchurl(ev, span, spec):
+        """A file downloaded from ``url`` and checked against ``hash`` (SHA-256)."""
+        return _fixed(ev, span, spec, "flat", "fetchurl", ("url",))
+
+    @builtin("fetchgit", "spec", is_global=True, registry=registry)
+    def fetchgit(ev, span, spec):
+        """The tree of a git commit (``url``, ``rev``), checked against ``hash`` (skiffeval's
+        tree SHA-256, docs/store.md)."""
+        return _fixed(ev, span, spec, "recursive", "fetchgit", ("url", "rev"))
+
+    return registry
