@@ -8,7 +8,8 @@ Public API
 * ``StorePath(digest, name)`` / ``StorePath.parse(basename)`` — validated store path identity.
 * ``Derivation(name, builder, args, env, fixed, input_drvs, input_srcs, outputs)`` with
   ``.key``, ``.ref``, ``.drv_path``; ``InputDrv(key, outputs, fixed)``; ``FixedOutput(sha256, mode)``;
-  ``input_of(drv, outputs=None)``; ``SortedMap``.
+  ``input_of(drv, outputs=None)``; ``SortedMap``; ``input_placeholder(slot, output)``,
+  ``source_placeholder(slot)``, ``output_placeholder(name)``.
 * ``fod_identity(name, sha256, mode)``, ``parse_sha256(text)``.
 * ``resolve(drv, root, input_outputs) -> ResolvedDerivation``; ``substitute_outputs(text, paths)``.
 * ``encode_drv(drv) -> str``, ``decode_drv(text, where, expected_key) -> Derivation``.
@@ -23,6 +24,9 @@ from skiffeval.derivation.record import (
     InputDrv,
     SortedMap,
     input_of,
+    input_placeholder,
+    output_placeholder,
+    source_placeholder,
 )
 from skiffeval.derivation.resolve import ResolvedDerivation, resolve, substitute_outputs
 from skiffeval.derivation.storepath import StorePath, parse_sha256
@@ -35,6 +39,9 @@ __all__ = [
     "FixedOutput",
     "SortedMap",
     "input_of",
+    "input_placeholder",
+    "source_placeholder",
+    "output_placeholder",
     "fod_identity",
     "PLACEHOLDER_RE",
     "ResolvedDerivation",

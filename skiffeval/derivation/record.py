@@ -37,6 +37,9 @@ __all__ = [
     "FixedOutput",
     "Derivation",
     "input_of",
+    "input_placeholder",
+    "source_placeholder",
+    "output_placeholder",
     "PLACEHOLDER_RE",
     "SLOT_RE",
     "OUTPUT_RE",
@@ -343,6 +346,21 @@ class Derivation:
     def output_name(self, output: str) -> str:
         """The store path name of ``output``: ``name`` for ``out``, ``name-<output>`` otherwise."""
         return self.name if output == "out" else f"{self.name}-{output}"
+
+
+def input_placeholder(slot: str, output: str = "out") -> str:
+    """``${inputs.<slot>.<output>}``."""
+    return f"${{inputs.{slot}.{output}}}"
+
+
+def source_placeholder(slot: str) -> str:
+    """``${sources.<slot>}``."""
+    return f"${{sources.{slot}}}"
+
+
+def output_placeholder(name: str = "out") -> str:
+    """``${outputs.<name>}``."""
+    return f"${{outputs.{name}}}"
 
 
 def input_of(drv: Derivation, outputs: Iterable[str] | None = None) -> InputDrv:
