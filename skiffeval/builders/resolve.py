@@ -24,7 +24,7 @@ import os
 from skiffeval.builders.layers import LIST_SYMBOLS, read_text, spec_of
 from skiffeval.builders.registry import register_builder
 from skiffeval.diagnostics import Span
-from skiffeval.kconfig import Fragment, HostInfo, find_defconfig, parse_fragment, read_buildroot_source, read_external
+from skiffeval.kconfig import Fragment, HostInfo, parse_fragment, read_buildroot_source, read_external
 from skiffeval.kconfig.buildroot import resolve_buildroot
 from skiffeval.kconfig.fragment import quote_string, unquote_string
 from skiffeval.store.build import BuildContext
@@ -40,10 +40,11 @@ def _fragments(provenance: dict) -> list[Fragment]:
     return out
 
 
-def _with_base_lists(fragments: list[Fragment], base_text: str) -> list[Fragment]:
-    """Prepend the base defconfig's values of the list symbols to the generated part."""
+def _with_base_lists(fragments: list[Fragment], base_config: str) -> list[Fragment]:
+    """Prepend the values the list symbols have without the layers (the base defconfig's, or
+    Kconfig's defaults such as 'system/device_table.txt') to the generated part."""
     base_values: dict[str, list[str]] = {}
-    for a in parse_fragment(base_text, "base").assignments:
+    for a in parse_fragment(base_config, "base").assignments:
         if a.symbol in LIST_SYMBOLS and a.value is not None:
             base_values[a.symbol] = (unquote_string(a.value) or "").split()
     if not base_values or not fragments or fragments[-1].layer != "(skiffeval)":
@@ -75,9 +76,13 @@ def kconfig_resolve(ctx: BuildContext) -> None:
     provenance = json.loads(read_text(os.path.join(spec["provenance"], "provenance.json")))
     fragments = _fragments(provenance)
     base = meta.get("base")
-    if base:
-        fragments = _with_base_lists(fragments, read_text(find_defconfig(source, externals, base)))
+    if base and "/" not in base and not base.endswith("_defconfig"):
+        base += "_defconfig"  # layers name Buildroot's configs/<name>_defconfig as <name>
     host = HostInfo(spec["host"]["arch"], spec["host"]["gcc_version"])
+    if fragments and fragments[-1].layer == "(skiffeval)":
+        # the list symbols' values without the layers (the parsed tree is cached: ~60 ms)
+        plain = resolve_buildroot(source, externals=externals, defconfig=base or None, fragments=(), host=host)
+        fragments = _with_base_lists(fragments, plain.config)
     ctx.log.write(f"resolving against {spec['buildroot']} (base defconfig: {base or 'none'})\n")
     result = resolve_buildroot(source, externals=externals, defconfig=base or None, fragments=fragments, host=host)
     out = ctx.outputs["out"]

@@ -58,6 +58,12 @@ class DrvTable:
     ) -> Derivation:
         """A derivation from texts with context; references become slots and placeholders."""
         env = dict(env or {})
+        if builder[0].startswith("builtin:"):
+            from skiffeval.builders.layers import REVISIONS
+
+            revision = REVISIONS.get(builder[0][len("builtin:"):])
+            if revision is not None:
+                env.setdefault("builderRevision", (str(revision), frozenset()))
         for o in outputs:
             env.setdefault(o, (f"${{outputs.{o}}}", frozenset()))
         ordered: list[Text] = [builder, *args, *(env[k] for k in sorted(env))]
