@@ -7,6 +7,7 @@ import click
 from skiffeval import __version__
 from skiffeval.cli.cmd_build import build_command
 from skiffeval.cli.cmd_eval import eval_command
+from skiffeval.cli.cmd_store import show_derivation, store_group
 
 EPILOG = """\b
 Exit status: 0 success, 1 evaluation or build failure, 2 usage error, 3 internal error (a bug).
@@ -22,3 +23,5 @@ def app() -> None:
 
 app.add_command(eval_command)
 app.add_command(build_command)
+app.add_command(show_derivation)
+app.add_command(store_group)

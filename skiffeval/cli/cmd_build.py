@@ -6,7 +6,8 @@ import click
 
 from skiffeval.cli.common import Context, common_options, file_options
 from skiffeval.cli.progress import Progress
-from skiffeval.session import BuildRequest
+from skiffeval.diagnostics import Diagnostic, Note, Severity, Source, Span, all_codes
+from skiffeval.session import BuildRequest, resolved_report
 
 
 @click.command("build")
@@ -51,6 +52,10 @@ def build_command(files, attrs_, jobs, dry_run, out_link, no_out_link, keep_goin
         return
     progress.summary(outcome)
     for label, drv, output, path in outcome.targets:
+        report = resolved_report(session, drv, outcome.result.outputs[drv.key])
+        if report is not None and not ctx.output.json:
+            _print_report(ctx, label or drv.name, report, session.store.real_path(outcome.result.outputs[drv.key]["report"]))
+    for label, drv, output, path in outcome.targets:
         text = str(session.store.real_path(path))
         if print_out_paths or ctx.output.json:
             continue
@@ -68,3 +73,37 @@ def build_command(files, attrs_, jobs, dry_run, out_link, no_out_link, keep_goin
     elif print_out_paths:
         for _, _, _, path in outcome.targets:
             ctx.output.result(str(session.store.real_path(path)))
+
+
+def _span(loc: dict | None) -> Span | None:
+    """A span from a report location, with the file's text for the caret when it is readable."""
+    if not loc:
+        return None
+    source = None
+    try:
+        with open(loc["file"], encoding="utf-8") as f:
+            source = Source(loc["file"], f.read())
+    except (OSError, UnicodeDecodeError):
+        pass
+    return Span(loc["file"], loc["line"], loc["column"], loc.get("end_line", loc["line"]), loc.get("end_column", loc["column"]), source)
+
+
+def _print_report(ctx: Context, label: str, report: dict, where) -> None:
+    """The short summary of a provenance report, and its warnings and errors as diagnostics."""
+    s = report["summary"]
+    ctx.output.info(
+        f"{label}: {s['symbols']} symbols set by {s['fragments']} fragments: {s['took_effect']} took effect, "
+        f"{s['not_taken']} did not, {s['unknown']} unknown, {s['set_more_than_once']} set more than once "
+        f"({s['errors']} errors, {s['warnings']} warnings); full report: {where}/report.txt"
+    )
+    codes = {c.code: c for c in all_codes()}
+    diags = []
+    for d in report.get("diagnostics", []):
+        code = codes.get(d["code"])
+        if code is None or d["severity"] == "info":
+            continue
+        diags.append(Diagnostic(
+            Severity(d["severity"]), code, d["message"], _span(d.get("location")), tuple(d.get("help", ())),
+            tuple(Note(n["message"], _span(n.get("location"))) for n in d.get("notes", ())),
+        ))
+    ctx.output.diagnostics(diags)

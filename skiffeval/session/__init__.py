@@ -7,6 +7,14 @@ builtins for layers and systems.  Nothing outside this package joins the evaluat
 store.
 """
 
-from skiffeval.session.core import ArgValue, BuildOutcome, BuildRequest, Session, SessionOptions, default_layers_dir
+from skiffeval.session.core import (
+    ArgValue,
+    BuildOutcome,
+    BuildRequest,
+    Session,
+    SessionOptions,
+    default_layers_dir,
+    resolved_report,
+)
 
-__all__ = ["Session", "SessionOptions", "ArgValue", "BuildRequest", "BuildOutcome", "default_layers_dir"]
+__all__ = ["Session", "SessionOptions", "ArgValue", "BuildRequest", "BuildOutcome", "default_layers_dir", "resolved_report"]

@@ -27,7 +27,7 @@ from skiffeval.session.layers import layer_builtins
 from skiffeval.session.storeio import StoreIO
 from skiffeval.session.system import SystemHost, system_builtins
 
-__all__ = ["Session", "SessionOptions", "ArgValue", "BuildRequest", "BuildOutcome", "default_layers_dir"]
+__all__ = ["Session", "SessionOptions", "ArgValue", "BuildRequest", "BuildOutcome", "default_layers_dir", "resolved_report"]
 
 
 def default_layers_dir() -> str:
@@ -81,6 +81,7 @@ class Session:
         self._evaluator: Evaluator | None = None
         self._table: DrvTable | None = None
         self._host: dict[str, str] | None = None
+        self._system_host: SystemHost | None = None
 
     # -- parts -------------------------------------------------------------------------------
 
@@ -114,7 +115,7 @@ class Session:
     @property
     def evaluator(self) -> Evaluator:
         if self._evaluator is None:
-            host = SystemHost(self.table, self.host_info, self._override)
+            host = self._system_host = SystemHost(self.table, self.host_info, self._override)
             registries = [derivation_builtins(self.table), layer_builtins(), system_builtins(host)]
             self._evaluator = Evaluator(StoreIO(self.store), self.search_path, registries, display_root=self.options.cwd)
         return self._evaluator
@@ -296,3 +297,28 @@ class Session:
                 self.store.add_indirect_root(link_path, path)
                 links.append(link)
         return BuildOutcome(done, result, tuple(links))
+
+
+def _display_label(session: Session, text: str) -> str:
+    """A derivation's file label (``<layers/x>``, ``cat/name:rel``) as a path a person can open."""
+    path = session._system_host.labels.get(text) if session._system_host is not None else None
+    return session.evaluator.display_name(path) if path else text
+
+
+def resolved_report(session: Session, drv: Derivation, outputs: Mapping[str, StorePath]) -> dict | None:
+    """The provenance report a ``resolved`` derivation wrote, with file labels shown as paths."""
+    import json
+
+    if drv.builder != "builtin:kconfig-resolve" or "report" not in outputs:
+        return None
+    path = session.store.real_path(outputs["report"]) / "report.json"
+    report = json.loads(path.read_text())
+
+    def fix(obj: Any) -> Any:
+        if isinstance(obj, dict):
+            return {k: (_display_label(session, v) if k == "file" and isinstance(v, str) else fix(v)) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [fix(x) for x in obj]
+        return obj
+
+    return fix(report)

@@ -57,6 +57,8 @@ class SystemHost:
         self.table = table
         self.host_info = host_info
         self.override = override
+        # label -> absolute path of every file a derivation names by label (for messages)
+        self.labels: dict[str, str] = {}
 
 
 class _Spec:
@@ -91,6 +93,27 @@ class _SystemBuilder:
 
     # -- items of layer fields -------------------------------------------------------------
 
+    def label(self, path: str, layer: Layer) -> str:
+        """A machine-independent name for a file a layer uses, recorded in derivations (so keys
+        do not depend on where a checkout lives): ``<prefix/rel>`` under a search-path entry,
+        else ``<layer name>:<path relative to the layer's root>``."""
+        for prefix, directory in self.ev.search_path:
+            d = directory.rstrip("/") + "/"
+            if path.startswith(d):
+                rel = path[len(d):]
+                text = f"<{prefix}/{rel}>" if prefix else f"<{rel}>"
+                break
+        else:
+            text = f"{layer.name}:{os.path.relpath(path, layer.root)}"
+        self.host.labels[text] = path
+        return text
+
+    def span_doc(self, span: Span | None, layer: Layer, fallback: str, line: int) -> list:
+        if span is None:
+            return [fallback, line, 1]
+        path = span.source.path if span.source is not None else None
+        return [self.label(path, layer) if path else span.file, span.line, span.col]
+
     def _is_drv(self, value: Any) -> bool:
         return type(value) is Attrs and force(value.values.get("type")) == "derivation"
 
@@ -112,7 +135,7 @@ class _SystemBuilder:
         return {
             "layer": layer.name,
             "label": os.path.relpath(path, layer.root),
-            "file": self.ev.display_name(path),
+            "file": self.label(path, layer),
             "path": stored,
         }
 
@@ -134,8 +157,9 @@ class _SystemBuilder:
                     parts.append(self._inline(layer, value, span, prefix))
                 elif type(value) in (str, CStr):
                     text = spec.add(coerce_to_string(self.ev, value, span))
-                    parts.append({"layer": layer.name, "label": "(text)", "file": str(span.file if span else "(text)"),
-                                  "text": text, "spans": _line_spans(text, span)})
+                    where = self.span_doc(span, layer, "(text)", 1)
+                    parts.append({"layer": layer.name, "label": "(text)", "file": where[0],
+                                  "text": text, "spans": _line_spans(text, where)})
                 else:
                     raise SkiffError(
                         BAD_FRAGMENT,
@@ -154,11 +178,11 @@ class _SystemBuilder:
             if v is None:
                 continue
             lines.append(render_fragment_value(symbol, v, prefix=prefix, span=where))
-            spans.append([where.file, where.line, where.col] if where else ["(inline)", len(lines), 1])
+            spans.append(self.span_doc(where, layer, "(inline)", len(lines)))
         return {
             "layer": layer.name,
             "label": "(inline)",
-            "file": span.file if span else "(inline)",
+            "file": self.span_doc(span, layer, "(inline)", 1)[0],
             "text": "".join(line + "\n" for line in lines),
             "spans": spans,
         }
@@ -390,11 +414,9 @@ def _special_modes(root: str) -> dict[str, str]:
     return modes
 
 
-def _line_spans(text: str, span: Span | None) -> list:
-    if span is None:
-        return []
+def _line_spans(text: str, where: list) -> list:
     count = sum(1 for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
-    return [[span.file, span.line, span.col]] * count
+    return [where] * count
 
 
 def _describe(value: Any) -> str:
