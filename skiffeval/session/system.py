@@ -59,6 +59,8 @@ class SystemHost:
         self.override = override
         # label -> absolute path of every file a derivation names by label (for messages)
         self.labels: dict[str, str] = {}
+        # system name -> its layers in order, as the last evaluation of it saw them
+        self.systems: dict[str, list[Layer]] = {}
 
 
 class _Spec:
@@ -449,6 +451,7 @@ def system_builtins(host: SystemHost) -> Registry:
         if type(layers_value) is not tuple:
             raise type_error("a list of layers", layers_value, layers_span, "'layers' of a system")
         layers = order_layers([(v, layers_span) for v in layers_value])
+        host.systems[name] = layers
         buildroot = spec.values.get("buildroot")
         br_span = spec.span_of("buildroot") or span
         buildroot = host.override("buildroot", force(buildroot) if buildroot is not None else None, br_span)
