@@ -71,7 +71,7 @@ def kconfig_resolve(ctx: BuildContext) -> None:
     externals = []
     if spec.get("external"):
         for entry in json.loads(read_text(os.path.join(spec["external"], "externals.json"))):
-            externals.append(read_external(os.path.join(spec["external"], entry["dir"])))
+            externals.append(read_external(entry["path"] if "path" in entry else os.path.join(spec["external"], entry["dir"])))
     meta = json.loads(read_text(os.path.join(spec["config"], "meta.json")))
     provenance = json.loads(read_text(os.path.join(spec["provenance"], "provenance.json")))
     fragments = _fragments(provenance)
@@ -84,7 +84,10 @@ def kconfig_resolve(ctx: BuildContext) -> None:
         plain = resolve_buildroot(source, externals=externals, defconfig=base or None, fragments=(), host=host)
         fragments = _with_base_lists(fragments, plain.config)
     ctx.log.write(f"resolving against {spec['buildroot']} (base defconfig: {base or 'none'})\n")
-    result = resolve_buildroot(source, externals=externals, defconfig=base or None, fragments=fragments, host=host)
+    result = resolve_buildroot(
+        source, externals=externals, defconfig=base or None, fragments=fragments, host=host,
+        defconfig_path=meta.get("defconfig_path"),
+    )
     out = ctx.outputs["out"]
     os.mkdir(out)
     with open(out / "config", "w", encoding="utf-8", errors="surrogateescape") as f:

@@ -15,6 +15,7 @@ from skiffeval.session.core import (
     SessionOptions,
     default_layers_dir,
     resolved_report,
+    skiffos_value,
 )
 
-__all__ = ["Session", "SessionOptions", "ArgValue", "BuildRequest", "BuildOutcome", "default_layers_dir", "resolved_report"]
+__all__ = ["Session", "SessionOptions", "ArgValue", "BuildRequest", "BuildOutcome", "default_layers_dir", "resolved_report", "skiffos_value"]

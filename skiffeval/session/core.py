@@ -25,9 +25,10 @@ from skiffeval.session.codes import BAD_OVERRIDE, NOT_BUILDABLE, OVERRIDE_DIFFER
 from skiffeval.session.drvs import DrvTable, derivation_builtins
 from skiffeval.session.layers import layer_builtins
 from skiffeval.session.storeio import StoreIO
+from skiffeval.session.skiffos import skiffos_builtins
 from skiffeval.session.system import SystemHost, system_builtins
 
-__all__ = ["Session", "SessionOptions", "ArgValue", "BuildRequest", "BuildOutcome", "default_layers_dir", "resolved_report"]
+__all__ = ["Session", "SessionOptions", "ArgValue", "BuildRequest", "BuildOutcome", "default_layers_dir", "resolved_report", "skiffos_value"]
 
 
 def default_layers_dir() -> str:
@@ -116,7 +117,7 @@ class Session:
     def evaluator(self) -> Evaluator:
         if self._evaluator is None:
             host = self._system_host = SystemHost(self.table, self.host_info, self._override)
-            registries = [derivation_builtins(self.table), layer_builtins(), system_builtins(host)]
+            registries = [derivation_builtins(self.table), layer_builtins(), system_builtins(host), skiffos_builtins(host, self.warnings)]
             self._evaluator = Evaluator(StoreIO(self.store), self.search_path, registries, display_root=self.options.cwd)
         return self._evaluator
 
@@ -268,14 +269,27 @@ class Session:
         on_event: Callable[[Any], None] | None = None,
     ) -> BuildOutcome:
         """Evaluate, write the .drv files (one transaction) and realize the requested outputs."""
+        targets: list[tuple[str, Derivation, str]] = []
+        for request in requests:
+            targets.extend(self.instantiate(request))
+        return self.realize_targets(targets, jobs=jobs, keep_going=keep_going, dry_run=dry_run, out_link=out_link, on_event=on_event)
+
+    def realize_targets(
+        self,
+        targets: Sequence[tuple[str, Derivation, str]],
+        *,
+        jobs: int = 1,
+        keep_going: bool = False,
+        dry_run: bool = False,
+        out_link: str | None = None,
+        on_event: Callable[[Any], None] | None = None,
+    ) -> BuildOutcome:
+        """Realize (label, derivation, output) targets made by this session's evaluation."""
         import skiffeval.builders.fetch  # noqa: F401  (registers the builders)
         import skiffeval.builders.layers  # noqa: F401
         import skiffeval.builders.resolve  # noqa: F401
         from skiffeval.builders import realize
 
-        targets: list[tuple[str, Derivation, str]] = []
-        for request in requests:
-            targets.extend(self.instantiate(request))
         drvs = list({d.key: d for _, d, _ in targets}.values())
         result = realize(
             self.store,
@@ -299,6 +313,26 @@ class Session:
         return BuildOutcome(done, result, tuple(links))
 
 
+def skiffos_value(session: Session, root: str, config: str, *, workspace: str = "default",
+                  extra_paths: Sequence[str] = (), overrides: Mapping[str, str] | None = None) -> Any:
+    """The system ``skiffos { ... }`` gives for these parameters (the CLI's ``skiffos`` commands)."""
+    from skiffeval.eval.runtime import call
+
+    def work() -> Any:
+        ev = session.evaluator
+        spec = {
+            "root": PathValue(os.path.abspath(os.path.join(session.options.cwd, root))),
+            "config": config,
+            "workspace": workspace,
+            "extra_paths": tuple(extra_paths),
+        }
+        if overrides:
+            spec["overrides"] = Attrs({k: PathValue(os.path.abspath(v)) for k, v in overrides.items()})
+        return force(call(ev, ev.primop("skiffos"), Attrs(spec), None))
+
+    return run_deep(work)
+
+
 def _display_label(session: Session, text: str) -> str:
     """A derivation's file label (``<layers/x>``, ``cat/name:rel``) as a path a person can open."""
     path = session._system_host.labels.get(text) if session._system_host is not None else None
@@ -314,11 +348,19 @@ def resolved_report(session: Session, drv: Derivation, outputs: Mapping[str, Sto
     path = session.store.real_path(outputs["report"]) / "report.json"
     report = json.loads(path.read_text())
 
+    labels = session._system_host.labels if session._system_host is not None else {}
+    # longest first, so a file's label is replaced before its folder's
+    shown = sorted(((label, session.evaluator.display_name(path)) for label, path in labels.items()), key=lambda x: -len(x[0]))
+
     def fix(obj: Any) -> Any:
         if isinstance(obj, dict):
             return {k: (_display_label(session, v) if k == "file" and isinstance(v, str) else fix(v)) for k, v in obj.items()}
         if isinstance(obj, list):
             return [fix(x) for x in obj]
+        if isinstance(obj, str) and ":" in obj:
+            for label, display in shown:
+                if label in obj:
+                    obj = obj.replace(label, display)
         return obj
 
     return fix(report)

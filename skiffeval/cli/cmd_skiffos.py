@@ -1,0 +1,157 @@
+"""``skiffeval skiffos list|resolve|configure``: real SkiffOS trees, with SkiffOS's answers and
+the diagnostics SkiffOS lacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import click
+
+from skiffeval.cli.cmd_build import _print_report
+from skiffeval.cli.common import Context, common_options
+from skiffeval.cli.progress import Progress
+from skiffeval.diagnostics import SkiffError
+
+
+def _root_option(fn):
+    fn = click.option("--root", required=True, type=click.Path(exists=True, file_okay=False), help="The SkiffOS checkout.")(fn)
+    fn = click.option("--extra-configs-path", "extra", multiple=True, metavar="DIR",
+                      help="SKIFF_EXTRA_CONFIGS_PATH entry (repeatable, or colon-separated).")(fn)
+    return fn
+
+
+def _extra(extra: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    for item in extra:
+        out.extend(p for p in item.split(":") if p)
+    return out
+
+
+@click.group("skiffos")
+def skiffos_group() -> None:
+    """Read a SkiffOS checkout: list its packages, resolve SKIFF_CONFIG, configure it."""
+
+
+@skiffos_group.command("list")
+@_root_option
+@click.option("--all", "show_all", is_flag=True, help="Also list packages marked unlisted.")
+@common_options
+def skiffos_list(root: str, extra: tuple[str, ...], show_all: bool, ctx: Context) -> None:
+    """List the packages of a SkiffOS tree with their descriptions, as SkiffOS's `make` does.
+
+    \b
+    Example:
+      skiffeval skiffos list --root ~/SkiffOS
+    """
+    from skiffeval import skiffos as sk
+
+    discovery = sk.discover(os.path.abspath(root), _extra(extra))
+    diagnostics = sk.Diagnostics()
+    rows = []
+    for ref in discovery.packages:
+        pkg = sk.read_package(ref.path, ref.name, ref.origin, diagnostics)
+        if pkg.unlisted and not show_all:
+            continue
+        rows.append((ref.name, (pkg.description or "").strip(), pkg.unlisted))
+    if ctx.output.json:
+        ctx.output.data([{"name": n, "description": d, "unlisted": u} for n, d, u in rows])
+    else:
+        width = max((len(n) for n, _, _ in rows), default=0) + 2
+        for name, description, _ in rows:
+            ctx.output.result(f"{name.ljust(width)}{description}")
+    ctx.output.diagnostics(list(discovery.warnings) + list(diagnostics.warnings))
+
+
+@skiffos_group.command("resolve")
+@_root_option
+@click.option("--config", required=True, metavar="LIST", help="SKIFF_CONFIG, e.g. pi/4,skiff/core.")
+@click.option("--workspace", default="default", show_default=True)
+@common_options
+def skiffos_resolve(root: str, extra: tuple[str, ...], config: str, workspace: str, ctx: Context) -> None:
+    """Print the expanded chain of SKIFF_CONFIG, one package per line, in SkiffOS's order.
+
+    \b
+    Example:
+      skiffeval skiffos resolve --root ~/SkiffOS --config skiff/core,apps/docker
+    """
+    from skiffeval import skiffos as sk
+
+    chain = sk.load(os.path.abspath(root), config, extra_paths=_extra(extra), workspace=workspace)
+    names = list(chain.resolution.names)
+    if ctx.output.json:
+        ctx.output.data({"skiff_config": chain.resolution.skiff_config, "packages": names,
+                         "chain": [{"role": e.role.value, "name": e.name, "path": e.path} for e in chain.entries]})
+    else:
+        for name in names:
+            ctx.output.result(name)
+    ctx.output.diagnostics(chain.warnings)
+
+
+@skiffos_group.command("configure")
+@_root_option
+@click.option("--config", required=True, metavar="LIST", help="SKIFF_CONFIG, e.g. pi/4,skiff/core.")
+@click.option("--workspace", default="default", show_default=True)
+@click.option("--buildroot", type=click.Path(exists=True, file_okay=False), help="A Buildroot checkout: also write final/buildroot.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Where to write the configuration.")
+@click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1, 256))
+@common_options
+def skiffos_configure(root: str, extra: tuple[str, ...], config: str, workspace: str, buildroot: str | None,
+                      out_dir: str, jobs: int, ctx: Context) -> None:
+    """Configure like SkiffOS's `make configure`, through the store, and write the result to
+    --out: skiff_config, buildroot/config, kernel/config, uboot/config, busybox/config, users,
+    cflags, pre_build.sh, post_build.sh, report.json, and with --buildroot final/buildroot.
+
+    \b
+    Example:
+      skiffeval skiffos configure --root ~/SkiffOS --config pi/4,skiff/core \\
+          --buildroot ~/SkiffOS/buildroot --out build/pi4
+    """
+    from skiffeval.session import resolved_report, skiffos_value
+
+    if buildroot:
+        ctx.set_overrides((f"buildroot={os.path.abspath(buildroot)}",))
+    session = ctx.session
+    system = skiffos_value(session, root, config, workspace=workspace, extra_paths=_extra(extra))
+    targets = session.derivations_of(system.values["config"], "config")
+    if buildroot:
+        targets += session.derivations_of(system.values["resolved"], "resolved")
+    progress = Progress(ctx.output)
+    outcome = session.realize_targets(targets, jobs=jobs, on_event=progress.event)
+    ctx.output.diagnostics(session.warnings)
+    paths = {label: session.store.real_path(path) for label, _, _, path in outcome.targets}
+    os.makedirs(out_dir, exist_ok=True)
+    for rel in ("skiff_config", "buildroot/config", "kernel/config", "uboot/config", "busybox/config",
+                "users", "cflags", "pre_build.sh", "post_build.sh", "bind_env.sh"):
+        dest = os.path.join(out_dir, rel)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        _copy(paths["config"] / rel, dest)
+    report: dict = {"diagnostics": [w.to_json() for w in session.warnings]}
+    if buildroot:
+        resolved_label, drv, _, _ = next(t for t in outcome.targets if t[0] == "resolved")
+        os.makedirs(os.path.join(out_dir, "final"), exist_ok=True)
+        _copy(paths["resolved"] / "config", os.path.join(out_dir, "final", "buildroot"))
+        full = resolved_report(session, drv, outcome.result.outputs[drv.key])
+        if full is not None:
+            full["diagnostics"] = report["diagnostics"] + full.get("diagnostics", [])
+            report = full
+            _print_report(ctx, "final/buildroot", full, os.path.join(out_dir, "report.json"))
+    with open(os.path.join(out_dir, "report.json"), "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=1, sort_keys=True)
+        f.write("\n")
+    if ctx.output.json:
+        ctx.output.data({"out": os.path.abspath(out_dir), "skiff_config": system.values["chain"],
+                         "files": sorted(os.path.relpath(os.path.join(t, n), out_dir) for t, _, ns in os.walk(out_dir) for n in ns)})
+    else:
+        ctx.output.info(f"configured {system.values['chain']} in {out_dir}")
+
+
+def _copy(src, dest: str) -> None:
+    if os.path.lexists(dest):
+        os.unlink(dest)
+    shutil.copyfile(src, dest)
+    os.chmod(dest, 0o755 if os.access(src, os.X_OK) else 0o644)
+
+
+_ = SkiffError
