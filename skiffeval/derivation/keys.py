@@ -16,7 +16,7 @@ from typing import Any
 
 from skiffeval.canonical import NIX_BASE32_ALPHABET, canonical_json, digest_xxh3, nixbase32
 
-__all__ = ["fast_nixbase32", "DRV_SALT_KIND", "RESOLVED_SALT_KIND", "FOD_SALT_KIND", "doc_key", "fod_identity"]
+__all__ = ["fast_nixbase32", "bytes_key", "DRV_SALT_KIND", "RESOLVED_SALT_KIND", "FOD_SALT_KIND", "doc_key", "fod_identity"]
 
 DRV_SALT_KIND = "drv"
 RESOLVED_SALT_KIND = "resolved"
@@ -51,6 +51,11 @@ def doc_key(kind: str, doc: dict[str, Any]) -> str:
     check is skipped (it would double the cost of hashing 10,000 derivations).
     """
     return fast_nixbase32(digest_xxh3(kind, canonical_json(doc, validate=False)))
+
+
+def bytes_key(kind: str, canonical: bytes) -> str:
+    """``doc_key`` for a document already encoded with ``canonical_json``."""
+    return fast_nixbase32(digest_xxh3(kind, canonical))
 
 
 def fod_identity(name: str, sha256: str, mode: str) -> str:
