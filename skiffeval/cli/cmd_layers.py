@@ -7,7 +7,6 @@ import click
 from skiffeval.cli.common import Context, common_options
 from skiffeval.diagnostics import SkiffError
 from skiffeval.session.codes import BAD_LAYER
-from skiffeval.session.listing import list_layers
 
 
 @click.command("layers")
@@ -23,6 +22,8 @@ def layers_command(target: str, show_all: bool, ctx: Context) -> None:
       skiffeval layers layers/
       skiffeval layers layers/boards/pi4.sk --json
     """
+    from skiffeval.session.listing import list_layers
+
     listing = list_layers(ctx.session, target)
     shown = [entry for entry in listing.layers if show_all or not entry.unlisted]
     if ctx.output.json:

@@ -9,7 +9,7 @@ import shutil
 
 import click
 
-from skiffeval.cli.cmd_build import _print_report
+from skiffeval.cli.cmd_build import _print_report, _unique, diagnostics_from_json
 from skiffeval.cli.common import Context, common_options
 from skiffeval.cli.progress import Progress
 from skiffeval.diagnostics import SkiffError
@@ -108,43 +108,61 @@ def skiffos_configure(root: str, extra: tuple[str, ...], config: str, workspace:
       skiffeval skiffos configure --root ~/SkiffOS --config pi/4,skiff/core \\
           --buildroot ~/SkiffOS/buildroot --out build/pi4
     """
-    from skiffeval.session import resolved_report, skiffos_value
-
     if buildroot:
         ctx.set_overrides((f"buildroot={os.path.abspath(buildroot)}",))
-    session = ctx.session
-    system = skiffos_value(session, root, config, workspace=workspace, extra_paths=_extra(extra))
-    targets = session.derivations_of(system.values["config"], "config")
-    if buildroot:
-        targets += session.derivations_of(system.values["resolved"], "resolved")
-    progress = Progress(ctx.output)
-    outcome = session.realize_targets(targets, jobs=jobs, on_event=progress.event)
-    ctx.output.diagnostics(session.warnings)
-    paths = {label: session.store.real_path(path) for label, _, _, path in outcome.targets}
+    key = ctx.cache_key({"cmd": "skiffos-configure", "root": os.path.abspath(root), "config": config,
+                         "workspace": workspace, "extra": _extra(extra), "buildroot": bool(buildroot)})
+    record = ctx.cached(key)
+    if record is None:
+        record = _configure(ctx, root, extra, config, workspace, bool(buildroot), jobs)
+        ctx.save_cache(key, record)
+    else:
+        ctx.output.detail("evaluation cache: nothing the last evaluation read has changed")
+    store = ctx.store_root
+    if ctx.output.verbosity >= 0:
+        ctx.output.diagnostics(diagnostics_from_json(record["warnings"]))
     os.makedirs(out_dir, exist_ok=True)
+    config_dir = os.path.join(store, record["config"])
     for rel in ("skiff_config", "buildroot/config", "kernel/config", "uboot/config", "busybox/config",
                 "users", "cflags", "pre_build.sh", "post_build.sh", "bind_env.sh"):
         dest = os.path.join(out_dir, rel)
         os.makedirs(os.path.dirname(dest), exist_ok=True)
-        _copy(paths["config"] / rel, dest)
-    report: dict = {"diagnostics": [w.to_json() for w in session.warnings]}
-    if buildroot:
-        resolved_label, drv, _, _ = next(t for t in outcome.targets if t[0] == "resolved")
+        _copy(os.path.join(config_dir, rel), dest)
+    report = {"diagnostics": record["warnings"]}
+    if record.get("resolved"):
         os.makedirs(os.path.join(out_dir, "final"), exist_ok=True)
-        _copy(paths["resolved"] / "config", os.path.join(out_dir, "final", "buildroot"))
-        full = resolved_report(session, drv, outcome.result.outputs[drv.key])
-        if full is not None:
-            full["diagnostics"] = report["diagnostics"] + full.get("diagnostics", [])
-            report = full
-            _print_report(ctx, "final/buildroot", full, os.path.join(out_dir, "report.json"))
+        _copy(os.path.join(store, record["resolved"], "config"), os.path.join(out_dir, "final", "buildroot"))
+        report = dict(record["report"], diagnostics=record["warnings"] + record["report"].get("diagnostics", []))
+        _print_report(ctx, "final/buildroot", report, os.path.join(out_dir, "report.json"))
     with open(os.path.join(out_dir, "report.json"), "w", encoding="utf-8") as f:
         json.dump(report, f, indent=1, sort_keys=True)
         f.write("\n")
     if ctx.output.json:
-        ctx.output.data({"out": os.path.abspath(out_dir), "skiff_config": system.values["chain"],
+        ctx.output.data({"out": os.path.abspath(out_dir), "skiff_config": record["chain"],
                          "files": sorted(os.path.relpath(os.path.join(t, n), out_dir) for t, _, ns in os.walk(out_dir) for n in ns)})
     else:
-        ctx.output.info(f"configured {system.values['chain']} in {out_dir}")
+        ctx.output.info(f"configured {record['chain']} in {out_dir}")
+
+
+def _configure(ctx: Context, root: str, extra: tuple[str, ...], config: str, workspace: str, with_buildroot: bool, jobs: int) -> dict:
+    """Evaluate and realize a SkiffOS configuration; what the command prints, as data."""
+    from skiffeval.session import resolved_report, skiffos_value
+
+    session = ctx.session
+    system = skiffos_value(session, root, config, workspace=workspace, extra_paths=_extra(extra))
+    targets = session.derivations_of(system.values["config"], "config")
+    if with_buildroot:
+        targets += session.derivations_of(system.values["resolved"], "resolved")
+    progress = Progress(ctx.output)
+    outcome = session.realize_targets(targets, jobs=jobs, on_event=progress.event)
+    paths = {label: path.basename for label, _, _, path in outcome.targets}
+    record = {"config": paths["config"], "resolved": paths.get("resolved"), "report": None, "chain": system.values["chain"],
+              "warnings": [w.to_json() for w in _unique(session.warnings)]}
+    if with_buildroot:
+        _, drv, _, _ = next(t for t in outcome.targets if t[0] == "resolved")
+        full = resolved_report(session, drv, outcome.result.outputs[drv.key])
+        record["report"] = full
+    return record
 
 
 def _copy(src, dest: str) -> None:

@@ -8,10 +8,8 @@ import attrs
 import click
 
 from skiffeval.cli.common import Context, common_options, file_options
-from skiffeval.derivation import encode_drv
 from skiffeval.diagnostics import SkiffError
 from skiffeval.session.codes import NOT_BUILDABLE
-from skiffeval.session.targets import resolve_target
 
 
 @click.command("show-derivation")
@@ -28,6 +26,9 @@ def show_derivation(target: str, recursive: bool, args: dict, ctx: Context) -> N
       skiffeval show-derivation layers/boards/qemu-x86_64.sk#config
       skiffeval show-derivation ./result --recursive
     """
+    from skiffeval.derivation import encode_drv
+    from skiffeval.session.targets import resolve_target
+
     session = ctx.session
     found = resolve_target(session, target, args)
     docs: dict[str, dict] = {}
@@ -79,7 +80,9 @@ def store_verify(check_contents: bool, repair: bool, ctx: Context) -> None:
         for r in report.repaired:
             ctx.output.result(f"  repaired: {r}")
     if not report.ok and not repair:
-        raise SkiffError(_VERIFY_FAILED, f"the store has {len(report.problems)} corrupt paths", help=["run 'skiffeval store verify --repair'"])
+        from skiffeval.store.codes import STORE_CORRUPT
+
+        raise SkiffError(STORE_CORRUPT, f"the store has {len(report.problems)} corrupt paths", help=["run 'skiffeval store verify --repair'"])
 
 
 @store_group.command("gc")
@@ -160,5 +163,3 @@ def _size(n: int) -> str:
         n /= 1024
     return str(n)
 
-
-from skiffeval.store.codes import STORE_CORRUPT as _VERIFY_FAILED  # noqa: E402

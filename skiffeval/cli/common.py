@@ -14,7 +14,8 @@ from typing import Any, Callable
 import click
 
 from skiffeval.cli.output import Output
-from skiffeval.session import ArgValue, Session, SessionOptions
+from skiffeval.session import evalcache
+from skiffeval.session.options import ArgValue, SessionOptions
 
 __all__ = ["common_options", "file_options", "Context", "arg_values"]
 
@@ -25,7 +26,7 @@ class Context:
     def __init__(self, output: Output, options: SessionOptions) -> None:
         self.output = output
         self.options = options
-        self._session: Session | None = None
+        self._session = None
 
     def set_overrides(self, overrides: tuple[str, ...]) -> None:
         """``--override-input NAME=PATH`` values (before the session is made)."""
@@ -40,10 +41,58 @@ class Context:
         self.options = _attrs.evolve(self.options, overrides=tuple(pairs))
 
     @property
-    def session(self) -> Session:
+    def session(self):
+        """The session (a ``skiffeval.session.Session``), made on first use."""
         if self._session is None:
+            from skiffeval.session.core import Session
+
             self._session = Session(self.options)
         return self._session
+
+    # -- the evaluation cache ------------------------------------------------------------------
+
+    @property
+    def store_root(self) -> str:
+        return os.path.realpath(os.path.join(self.options.cwd, self.options.store_dir or "store"))
+
+    def cache_key(self, command: dict) -> str:
+        """The evaluation-cache key of a command under these options."""
+        opts = self.options
+        return evalcache.command_key({
+            **command,
+            "include": list(opts.include),
+            "path": opts.env_search_path,
+            "overrides": [[n, os.path.abspath(os.path.join(opts.cwd, p))] for n, p in opts.overrides],
+            "cwd": opts.cwd,
+            "store": self.store_root,
+        })
+
+    def cached(self, key: str) -> dict | None:
+        return evalcache.lookup(os.path.join(self.store_root, ".skiffeval"), key, self.store_root)
+
+    def save_cache(self, key: str, record: dict) -> None:
+        paths = [t["path"] for t in record.get("targets", ())]
+        evalcache.save(os.path.join(self.store_root, ".skiffeval"), key, self.session.inputs, record, paths)
+
+    def relink(self, record: dict, link: str) -> None:
+        """Point the out-links of a cached build at its outputs again (they are GC roots)."""
+        links, store = [], None
+        for i, target in enumerate(record["targets"]):
+            name = link if i == 0 else f"{link}-{i + 1}"
+            path = os.path.join(self.options.cwd, name)
+            wanted = os.path.join(self.store_root, target["path"])
+            try:
+                current = os.readlink(path)
+            except OSError:
+                current = None
+            if current != wanted:  # the usual no-op build finds its link in place
+                from skiffeval.derivation import StorePath
+                from skiffeval.store.local import LocalStore
+
+                store = store or LocalStore(self.store_root, clean=False)
+                store.add_indirect_root(path, StorePath.parse(target["path"]))
+            links.append(name)
+        record["links"] = links
 
 
 def common_options(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -23,6 +23,8 @@ from skiffeval.eval.evaluator import Evaluator, SearchPathEntry, parse_search_pa
 from skiffeval.eval.values import Attrs, PathValue, force
 from skiffeval.session.codes import BAD_OVERRIDE, NOT_BUILDABLE, OVERRIDE_DIFFERS
 from skiffeval.session.drvs import DrvTable, derivation_builtins
+from skiffeval.session.evalcache import InputLog
+from skiffeval.session.options import ArgValue, BuildRequest, SessionOptions
 from skiffeval.session.layers import layer_builtins
 from skiffeval.session.storeio import StoreIO
 from skiffeval.session.skiffos import skiffos_builtins
@@ -34,32 +36,6 @@ __all__ = ["Session", "SessionOptions", "ArgValue", "BuildRequest", "BuildOutcom
 def default_layers_dir() -> str:
     """The directory of skiffeval's own layer library (``<layers/...>``)."""
     return str(resources.files("skiffeval._layers"))
-
-
-@attrs.frozen
-class ArgValue:
-    """A value for ``--arg NAME EXPR`` (``is_expr``) or ``--argstr NAME VALUE``."""
-
-    text: str
-    is_expr: bool
-
-
-@attrs.frozen
-class SessionOptions:
-    include: tuple[str, ...] = ()
-    env_search_path: str | None = None
-    store_dir: str | None = None
-    cwd: str = attrs.field(factory=os.getcwd)
-    overrides: tuple[tuple[str, str], ...] = ()  # --override-input NAME=PATH
-
-
-@attrs.frozen
-class BuildRequest:
-    """What to build: a file (or a store path / .drv), attribute paths, arguments."""
-
-    target: str
-    attr_paths: tuple[str, ...] = ()
-    args: Mapping[str, ArgValue] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -83,6 +59,7 @@ class Session:
         self._table: DrvTable | None = None
         self._host: dict[str, str] | None = None
         self._system_host: SystemHost | None = None
+        self.inputs = InputLog()  # what evaluation read (for the evaluation cache)
 
     # -- parts -------------------------------------------------------------------------------
 
@@ -118,14 +95,18 @@ class Session:
         if self._evaluator is None:
             host = self._system_host = SystemHost(self.table, self.host_info, self._override)
             registries = [derivation_builtins(self.table), layer_builtins(), system_builtins(host), skiffos_builtins(host, self.warnings)]
-            self._evaluator = Evaluator(StoreIO(self.store), self.search_path, registries, display_root=self.options.cwd)
+            self.io = StoreIO(self.store, self.inputs)
+            self._evaluator = Evaluator(self.io, self.search_path, registries, display_root=self.options.cwd)
         return self._evaluator
 
     def host_info(self) -> dict[str, str]:
         """The build machine's architecture and GCC major version (Buildroot's Kconfig reads them)."""
         if self._host is None:
+            import shutil
+
             from skiffeval.kconfig import detect_host
 
+            self.inputs.program(shutil.which("gcc"))
             info = detect_host()
             self._host = {"arch": info.arch, "gcc_version": info.gcc_version}
         return self._host
@@ -143,6 +124,7 @@ class Session:
             from skiffeval.session.storeio import store_name
 
             sp = self.store.add_path(path, store_name(path))
+            self.inputs.tree(path)
             actual = self.store.path_info(sp).sha256
             if actual != pinned[0].fixed.sha256:
                 self.warnings.append(

@@ -127,6 +127,7 @@ def skiffos_builtins(host: SystemHost, warnings: list[Diagnostic]) -> Registry:
             for k, v in o.values.items():
                 overrides[k] = _abs_path(ev, v, o.span_of(k) or span, f"the override of '{k}'")
         chain = sk.load(root, config, extra_paths=extra, overrides=overrides, workspace=workspace)
+        _log_discovery(ev.io, root, extra, chain)
         warnings.extend(chain.warnings)
         default_name = re.sub(r"[^A-Za-z0-9+._?=-]+", "-", config).strip("-")[:80] or "skiffos"
         name = expect_plain_string(force(spec.values.get("name", default_name)), spec.span_of("name") or span, "the name")
@@ -261,6 +262,28 @@ def skiffos_builtins(host: SystemHost, warnings: list[Diagnostic]) -> Registry:
         return value
 
     return registry
+
+
+def _log_discovery(io: Any, root: str, extra: list[str], chain: Any) -> None:
+    """Log what discovery looked at, for the evaluation cache: the two levels of package
+    folders under each configs path, and whether each chain folder exists (their contents are
+    logged when they are imported)."""
+    log = getattr(io, "log", None)
+    if log is None:
+        return
+    for base in [os.path.join(root, "configs"), *extra]:
+        try:
+            categories = os.listdir(base)
+        except OSError:
+            log.kind(base, None)
+            continue
+        log.listing(base, categories)
+        for category in categories:
+            path = os.path.join(base, category)
+            if os.path.isdir(path):
+                log.listing(path, os.listdir(path))
+    for entry in chain.entries:
+        log.kind(os.path.normpath(entry.path), "directory" if entry.package.exists else None)
 
 
 def _file_labels(buildroot_config: str, folders: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str, str]]:

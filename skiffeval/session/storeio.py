@@ -12,6 +12,7 @@ import os
 import re
 
 from skiffeval.eval.io import FileSystemIO
+from skiffeval.session.evalcache import InputLog
 from skiffeval.session.refs import SourceRef
 
 __all__ = ["StoreIO", "store_name"]
@@ -27,12 +28,42 @@ def store_name(path: str) -> str:
 
 
 class StoreIO(FileSystemIO):
-    """``FileSystemIO`` whose interpolated paths are imported into ``store``."""
+    """``FileSystemIO`` whose interpolated paths are imported into ``store``, and which logs
+    every input for the evaluation cache (``log``)."""
 
-    def __init__(self, store) -> None:  # a LocalStore; typed loosely to keep imports one-way
+    def __init__(self, store, log: InputLog | None = None) -> None:  # store: a LocalStore
         super().__init__()
         self.store = store
+        self.log = log if log is not None else InputLog()
         self._imported: dict[str, tuple[str, SourceRef]] = {}
+
+    def read_file(self, path: str) -> bytes:
+        try:
+            data = super().read_file(path)
+        except OSError:
+            self.log.kind(path, self.file_type(path))
+            raise
+        self.log.file(path, data)
+        return data
+
+    def file_type(self, path: str) -> str | None:
+        kind = super().file_type(path)
+        self.log.kind(path, kind)
+        return kind
+
+    def read_dir(self, path: str) -> dict[str, str]:
+        entries = super().read_dir(path)
+        self.log.listing(path, list(entries))
+        for name, kind in entries.items():
+            self.log.kind(os.path.join(path, name), kind)
+        return entries
+
+    def import_path(self, path: str):
+        """Import a file or tree into the store (logged as an input); its store path."""
+        sp = self.store.add_path(path, store_name(path))
+        self.log.tree(path)
+        self.inputs[path] = sp.digest
+        return sp
 
     def path_to_string(self, path: str) -> tuple[str, object]:
         cached = self._imported.get(path)
@@ -40,8 +71,7 @@ class StoreIO(FileSystemIO):
             return cached
         if self.file_type(path) is None:
             raise FileNotFoundError(path)
-        sp = self.store.add_path(path, store_name(path))
-        self.inputs[path] = sp.digest
+        sp = self.import_path(path)
         text = str(self.store.real_path(sp))
         result = (text, SourceRef(sp, text))
         self._imported[path] = result

@@ -1,0 +1,222 @@
+"""The evaluation cache: a no-op build that neither parses, evaluates nor hashes.
+
+Evaluation is pure: its result is a function of the command (file, attributes, arguments,
+search path, overrides) and of what it read.  During an evaluation the session's I/O logs every
+input (``InputLog``): each file read (its stat signature and content digest), each existence or
+type check, each directory listing, each tree imported into the store (the stat signature of
+every file in it), and the host facts Buildroot's Kconfig reads (the C compiler).  After a
+successful build, the logged inputs and what the command printed are saved under the store's
+metadata area, keyed by the command.
+
+The next identical command validates the log — a ``stat`` per input, a re-read only when a
+signature changed, as the store's source cache does — and, if nothing changed and every output
+is still in the store, prints the saved result without importing the evaluator, the parser,
+kconfiglib or the builders.  Anything changed means a normal evaluation (the store's early
+cutoff then decides what to rebuild).  This is what Nix's flake evaluation cache does; like it,
+it trusts that no input is modified within the same nanosecond timestamp and size.
+
+This module imports only the standard library and xxhash: it runs before anything heavy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import tempfile
+from typing import Any
+
+import xxhash
+
+__all__ = ["InputLog", "command_key", "lookup", "save", "FORMAT"]
+
+FORMAT = 3
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _sig(st: os.stat_result) -> list[int]:
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISREG(mode):
+        return "regular"
+    if stat.S_ISDIR(mode):
+        return "directory"
+    if stat.S_ISLNK(mode):
+        return "symlink"
+    return "unknown"
+
+
+def _tree(path: str) -> str:
+    """A digest of the stat signature of every entry of a tree (names in sorted order, symlinks
+    not followed): it changes when any file is added, removed, or touched."""
+    h = xxhash.xxh3_128()
+    st = os.lstat(path)
+    h.update(f"{st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {st.st_ino} {st.st_mode}\n".encode())
+    if not stat.S_ISDIR(st.st_mode):
+        return h.hexdigest()
+    stack = [path]
+    while stack:
+        top = stack.pop()
+        with os.scandir(top) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        parts = []
+        for entry in entries:
+            est = entry.stat(follow_symlinks=False)
+            parts.append(f"{entry.path}\0{est.st_size} {est.st_mtime_ns} {est.st_ctime_ns} {est.st_ino} {est.st_mode}\n")
+            if stat.S_ISDIR(est.st_mode):
+                stack.append(entry.path)
+        h.update("".join(parts).encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+class InputLog:
+    """Everything an evaluation read, with what is needed to tell later whether it changed."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, list] = {}
+        self.kinds: dict[str, str | None] = {}
+        self.dirs: dict[str, list] = {}
+        self.trees: dict[str, str] = {}
+        self.commands: dict[str, list[int] | None] = {}
+
+    def file(self, path: str, data: bytes) -> None:
+        try:
+            self.files[path] = _sig(os.stat(path)) + [xxhash.xxh3_128_hexdigest(data)]
+        except OSError:
+            self.kinds[path] = None
+
+    def kind(self, path: str, kind: str | None) -> None:
+        self.kinds.setdefault(path, kind)
+
+    def listing(self, path: str, names: list[str]) -> None:
+        try:
+            self.dirs[path] = _sig(os.stat(path)) + [xxhash.xxh3_128_hexdigest("\0".join(sorted(names)).encode("utf-8", "surrogateescape"))]
+        except OSError:
+            self.kinds[path] = None
+
+    def tree(self, path: str) -> None:
+        if path not in self.trees:
+            try:
+                self.trees[path] = _tree(path)
+            except OSError:
+                self.kinds[path] = None
+
+    def program(self, path: str | None) -> None:
+        """A program whose output was used (the C compiler): its binary's signature."""
+        if path is None:
+            return
+        try:
+            self.commands[path] = _sig(os.stat(path))
+        except OSError:
+            self.commands[path] = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"files": self.files, "kinds": self.kinds, "dirs": self.dirs, "trees": self.trees, "commands": self.commands}
+
+
+def _unchanged(log: dict[str, Any]) -> bool:
+    for path, kind in log["kinds"].items():
+        try:
+            now = _kind(os.lstat(path).st_mode)
+        except OSError:
+            now = None
+        if now != kind:
+            return False
+    for path, sig in log["files"].items():
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        if _sig(st) != sig[:5]:
+            try:
+                with open(path, "rb") as f:
+                    if xxhash.xxh3_128_hexdigest(f.read()) != sig[5]:
+                        return False
+            except OSError:
+                return False
+    for path, sig in log["dirs"].items():
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        if _sig(st) != sig[:5]:
+            try:
+                names = os.listdir(path)
+            except OSError:
+                return False
+            if xxhash.xxh3_128_hexdigest("\0".join(sorted(names)).encode("utf-8", "surrogateescape")) != sig[5]:
+                return False
+    for path, recorded in log["trees"].items():
+        try:
+            if _tree(path) != recorded:
+                return False
+        except OSError:
+            return False
+    for path, sig in log["commands"].items():
+        try:
+            if _sig(os.stat(path)) != sig:
+                return False
+        except OSError:
+            if sig is not None:
+                return False
+    return True
+
+
+def _code_signature() -> list:
+    """The skiffeval code itself (so a changed builder or evaluator invalidates results)."""
+    sig = []
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        with os.scandir(_PACKAGE_DIR + rel) as it:
+            for entry in it:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name != "__pycache__":
+                        stack.append(f"{rel}/{entry.name}")
+                elif entry.name.endswith((".py", ".lark")):
+                    st = entry.stat()
+                    sig.append((f"{rel}/{entry.name}", st.st_size, st.st_mtime_ns))
+    sig.sort()
+    return sig
+
+
+def command_key(command: dict[str, Any]) -> str:
+    """The cache key of a command: its parameters and the code that runs it."""
+    doc = {"format": FORMAT, "command": command, "code": _code_signature()}
+    return xxhash.xxh3_128_hexdigest(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode())
+
+
+def _path(meta_dir: str, key: str) -> str:
+    return os.path.join(meta_dir, "evalcache", key + ".json")
+
+
+def lookup(meta_dir: str, key: str, store_root: str) -> dict[str, Any] | None:
+    """The saved result of the command ``key`` if none of its inputs changed and its outputs are
+    all still in the store; else None."""
+    try:
+        with open(_path(meta_dir, key), encoding="utf-8") as f:
+            entry = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if entry.get("format") != FORMAT or not _unchanged(entry["inputs"]):
+        return None
+    for basename in entry.get("paths", ()):
+        if not os.path.lexists(os.path.join(store_root, basename)):
+            return None
+    return entry["result"]
+
+
+def save(meta_dir: str, key: str, log: InputLog, result: dict[str, Any], paths: list[str]) -> None:
+    """Save a command's result with the inputs it read (atomically; a failure to save is not an
+    error: the cache is only an optimisation)."""
+    directory = os.path.join(meta_dir, "evalcache")
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"format": FORMAT, "inputs": log.to_json(), "result": result, "paths": paths}, f, separators=(",", ":"))
+        os.replace(tmp, _path(meta_dir, key))
+    except OSError:
+        pass
