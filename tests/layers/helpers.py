@@ -43,8 +43,8 @@ def prepare(tmp_path: pathlib.Path, name: str = "tree") -> pathlib.Path:
 
 
 def session(cwd: pathlib.Path, **options: Any) -> Session:
-    """A session working in ``cwd`` with the store ``cwd/store``."""
-    return Session(SessionOptions(cwd=str(cwd), store_dir="store", **options))
+    """A session working in ``cwd`` with the store ``cwd/store`` (or ``store_dir=``)."""
+    return Session(SessionOptions(cwd=str(cwd), **{"store_dir": "store", **options}))
 
 
 def build(cwd: pathlib.Path, target: str, *attrs_: str, **options: Any):

@@ -1,0 +1,123 @@
+"""The order layers apply in: depth-first post-order over ``depends``, declaration order, the
+first occurrence of a name kept, later layers win (docs/layers.md, "Ordering")."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+import tempfile
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.layers.helpers import FIXTURES, build, output_of, session, write
+
+ORDER = ("ord/c", "ord/d", "ord/a", "ord/e", "ord/b")
+
+
+def layer_names(cwd: pathlib.Path, board: str, store: pathlib.Path | None = None) -> tuple[str, ...]:
+    s = session(cwd, store_dir=str(store or cwd / "store"))
+    [value] = s.evaluate(board, ["layers"], deep=True)
+    return tuple(value)
+
+
+def headers(text: str) -> list[str]:
+    return [line[len("# from "):] for line in text.splitlines() if line.startswith("# from ")]
+
+
+def test_depth_first_post_order_first_occurrence_kept(tmp_path):
+    # a depends on c d, b on d e, d on c; the board lists a b c: c stays first
+    assert layer_names(FIXTURES, "boards/order.sk", tmp_path / "store") == ORDER
+
+
+def test_config_follows_the_order_and_the_last_assignment_wins(tmp_path):
+    s, outcome = build(FIXTURES, "boards/order.sk", "config", store_dir=str(tmp_path / "store"))
+    text = (output_of(s, outcome, "config") / "defconfig").read_text()
+    assert headers(text) == [f"{name} (inline)" for name in ORDER]
+    hostnames = re.findall(r'^BR2_TARGET_GENERIC_HOSTNAME="(\w)"$', text, re.M)
+    assert hostnames == ["c", "d", "a", "e", "b"]  # every assignment kept, in order: kconfig takes the last
+
+
+def test_kernel_config_last_fragment_wins(tmp_path):
+    s, outcome = build(FIXTURES, "boards/order.sk", "kernel_config", store_dir=str(tmp_path / "store"))
+    text = output_of(s, outcome, "kernel_config").read_text()
+    assert text == (
+        "# from ord/c (text)\nCONFIG_ONLY_C=y\n\n"
+        "# from ord/d (text)\nCONFIG_ONLY_D=y\n\n"
+        "# from ord/a (text)\nCONFIG_ONLY_A=y\n\n"
+        "# from ord/e (text)\nCONFIG_ONLY_E=y\n\n"
+        '# from ord/b (text)\nCONFIG_WHO="b"\nCONFIG_ONLY_B=y\n'
+    )
+
+
+def test_declaration_order_decides_between_siblings(tmp_path):
+    write(tmp_path, {"board.sk": f"""
+        let ord = name: import ({FIXTURES}/lib/ord + "/${{name}}.sk") {{ }};
+        in system {{ layers = [ (ord "b") (ord "a") ]; }}
+    """})
+    # b is listed first: its dependencies d (after its own c) and e come before it, a comes last
+    assert layer_names(tmp_path, "board.sk") == ("ord/c", "ord/d", "ord/e", "ord/b", "ord/a")
+
+
+def test_a_dependency_is_placed_before_its_first_dependent(tmp_path):
+    write(tmp_path, {"board.sk": f"""
+        let ord = name: import ({FIXTURES}/lib/ord + "/${{name}}.sk") {{ }};
+        in system {{ layers = [ (ord "e") (ord "b") (ord "c") (ord "a") ]; }}
+    """})
+    # e first as listed; b needs d (needs c) and e (already there); a needs nothing new
+    assert layer_names(tmp_path, "board.sk") == ("ord/e", "ord/c", "ord/d", "ord/b", "ord/a")
+
+
+def test_the_first_occurrence_of_a_name_wins_even_with_other_options(tmp_path):
+    # The same layer called twice with different options: the second is dropped (by name).
+    write(tmp_path, {"board.sk": f"""
+        let base = import {FIXTURES}/lib/fx/base.sk;
+        in system {{ layers = [ (base {{ hostname = "one"; }}) (base {{ hostname = "two"; }}) ]; }}
+    """})
+    s, outcome = build(tmp_path, "board.sk", "config")
+    text = (output_of(s, outcome, "config") / "defconfig").read_text()
+    assert 'BR2_TARGET_GENERIC_HOSTNAME="one"' in text
+    assert '"two"' not in text
+
+
+# ---------------------------------------------------------------------------------------------
+# the rule on generated graphs
+
+
+def _reference_order(deps: dict[int, list[int]], roots: list[int]) -> list[int]:
+    out: list[int] = []
+
+    def visit(n: int) -> None:
+        if n in out:
+            return
+        for d in deps[n]:
+            visit(d)
+        if n not in out:
+            out.append(n)
+
+    for r in roots:
+        visit(r)
+    return out
+
+
+@st.composite
+def dags(draw):
+    n = draw(st.integers(1, 8))
+    deps = {i: draw(st.lists(st.integers(i + 1, n - 1), unique=True, max_size=3)) if i < n - 1 else [] for i in range(n)}
+    roots = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=4))
+    return deps, roots
+
+
+@settings(max_examples=40)
+@given(dags())
+def test_order_matches_depth_first_post_order_on_generated_graphs(graph):
+    deps, roots = graph
+    bindings = "".join(
+        f'  l{i} = layer {{ name = "g/l{i}"; depends = [ {" ".join(f"l{d}" for d in ds)} ]; }};\n'
+        for i, ds in deps.items()
+    )
+    text = f"let\n{bindings}in system {{ layers = [ {' '.join(f'l{r}' for r in roots)} ]; }}\n"
+    with tempfile.TemporaryDirectory() as d:
+        root = write(pathlib.Path(d), {"board.sk": text})
+        got = layer_names(root, "board.sk")
+    assert got == tuple(f"g/l{i}" for i in _reference_order(deps, roots))
