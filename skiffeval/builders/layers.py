@@ -47,7 +47,7 @@ __all__ = ["LIST_SYMBOLS", "REVISIONS", "spec_of", "read_text"]
 REVISIONS = {
     "config-merge": 1, "fragment-merge": 1, "overlay-merge": 1, "patch-dirs": 1, "br2-external": 1,
     "hook-wrappers": 1, "concat": 1, "files": 1, "bundle": 1, "kconfig-resolve": 3,
-    "write-text": 1, "copy": 1, "fetchurl": 1, "fetchgit": 1,
+    "write-text": 1, "copy": 1, "fetchurl": 1, "fetchgit": 1, "buildroot": 1, "buildroot-show-info": 1,
 }
 
 # Buildroot variables whose value is a space-separated list of paths: skiffeval appends what it

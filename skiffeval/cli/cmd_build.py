@@ -28,10 +28,14 @@ from skiffeval.session import evalcache
 @click.option("--keep-going", is_flag=True, help="Build everything that does not depend on a failure.")
 @click.option("--print-out-paths", is_flag=True, help="Print the output store paths on stdout.")
 @click.option("--override-input", "overrides", multiple=True, metavar="NAME=PATH", help="Use PATH (hashed into the store) for the input NAME, e.g. buildroot.")
+@click.option("--dl-dir", metavar="DIR", type=click.Path(file_okay=False), help="Buildroot's download cache (BR2_DL_DIR; default: <store>/.skiffeval/dl). Not part of any hash.")
+@click.option("--ccache-dir", metavar="DIR", type=click.Path(file_okay=False), help="A ccache directory for Buildroot builds (not part of any hash).")
+@click.option("--pure", is_flag=True, help="Build images from an empty build directory (not the kept incremental one).")
 @click.option("--no-eval-cache", is_flag=True, envvar="SKIFFEVAL_NO_EVAL_CACHE", help="Evaluate even when nothing the last evaluation read has changed.")
 @file_options
 @common_options
-def build_command(files, attrs_, jobs, dry_run, out_link, no_out_link, keep_going, print_out_paths, overrides, no_eval_cache, args, ctx: Context) -> None:
+def build_command(files, attrs_, jobs, dry_run, out_link, no_out_link, keep_going, print_out_paths, overrides,
+                  dl_dir, ccache_dir, pure, no_eval_cache, args, ctx: Context) -> None:
     """Build FILE (its value, or the attributes given with -A) into the store.
 
     A system's value is its default bundle (configs, overlay, patches, external trees, hooks);
@@ -59,6 +63,8 @@ def build_command(files, attrs_, jobs, dry_run, out_link, no_out_link, keep_goin
         session = ctx.session
         requests = [BuildRequest(f, tuple(attrs_), args) for f in files]
         progress = Progress(ctx.output)
+        session.configure_images(dl_dir=dl_dir, ccache_dir=ccache_dir, pure=pure, jobs=jobs,
+                                 on_progress=progress.buildroot, on_line=progress.buildroot_line)
         outcome = session.build(requests, jobs=jobs, keep_going=keep_going, dry_run=dry_run, out_link=link, on_event=progress.event)
         if dry_run:
             ctx.output.diagnostics(session.warnings)

@@ -35,6 +35,17 @@ class Progress:
         elif kind == "skipped":
             self.output.detail(f"skipped '{ev.name}' (an input failed)")
 
+    def buildroot(self, name: str, event: Any) -> None:
+        """A Buildroot step (``>>> pkg version Step``) of the image being built."""
+        done = f"{event.done}/{event.total}" if event.total else f"{event.done}"
+        what = f"{event.package} {event.version}".strip() if event.package else ""
+        self.output.info(f"  [{name}] {done} {what} {event.step or event.message}".rstrip())
+
+    def buildroot_line(self, name: str, line: str) -> None:
+        """A line of Buildroot's output (shown with -v)."""
+        if self.output.verbosity > 0:
+            self.output.stderr.write(line + "\n")
+
     def plan(self, plan: Any) -> None:
         out = self.output
         if out.json:

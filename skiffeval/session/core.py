@@ -240,6 +240,21 @@ class Session:
 
     # -- building ------------------------------------------------------------------------------
 
+    def configure_images(self, *, dl_dir: str | None = None, ccache_dir: str | None = None, pure: bool = False,
+                         jobs: int | None = None, on_progress: Callable[[str, Any], None] | None = None,
+                         on_line: Callable[[str, str], None] | None = None) -> None:
+        """Where Buildroot builds download and cache (none of it is hashed), and who hears of its
+        progress (docs/buildroot.md)."""
+        from skiffeval.builders.buildroot_image import SETTINGS
+
+        cwd = self.options.cwd
+        SETTINGS.dl_dir = os.path.abspath(os.path.join(cwd, dl_dir)) if dl_dir else None
+        SETTINGS.ccache_dir = os.path.abspath(os.path.join(cwd, ccache_dir)) if ccache_dir else None
+        SETTINGS.pure = pure
+        SETTINGS.jobs = jobs
+        SETTINGS.on_progress = on_progress
+        SETTINGS.on_line = on_line
+
     def build(
         self,
         requests: Sequence[BuildRequest],
@@ -267,7 +282,8 @@ class Session:
         on_event: Callable[[Any], None] | None = None,
     ) -> BuildOutcome:
         """Realize (label, derivation, output) targets made by this session's evaluation."""
-        import skiffeval.builders.fetch  # noqa: F401  (registers the builders)
+        import skiffeval.builders.buildroot_image  # noqa: F401  (registers the builders)
+        import skiffeval.builders.fetch  # noqa: F401
         import skiffeval.builders.layers  # noqa: F401
         import skiffeval.builders.resolve  # noqa: F401
         from skiffeval.builders import realize

@@ -38,7 +38,7 @@ from skiffeval.eval.runtime import coerce_to_string, expect_attrs, expect_list, 
 from skiffeval.eval.values import Attrs, CStr, PathValue, force
 from skiffeval.session.codes import BAD_SYSTEM
 from skiffeval.session.drvs import DrvTable
-from skiffeval.session.system import SystemHost, _Spec
+from skiffeval.session.system import SystemHost, _Spec, buildroot_derivations
 
 __all__ = ["skiffos_builtins", "SKIFFOS_FIELDS"]
 
@@ -250,9 +250,12 @@ def skiffos_builtins(host: SystemHost, warnings: list[Diagnostic]) -> Registry:
             }
             drv = table.make(f"{name}-resolved", ("builtin:kconfig-resolve", frozenset()), (), {"spec": rspec.text(doc)}, outputs=("out", "report"), span=span)
             result_attrs["resolved"] = table.value(drv)
+            result_attrs.update(buildroot_derivations(ev, table, name, buildroot, br_span, result_attrs["resolved"],
+                                                      config_value if out.br2_external else None, span))
         # the default bundle
         bundle = _Spec()
-        bundle_entries = {k: bundle.add(coerce_to_string(ev, v, span)) for k, v in result_attrs.items() if k != "resolved"}
+        bundle_entries = {k: bundle.add(coerce_to_string(ev, v, span)) for k, v in result_attrs.items()
+                          if k not in ("resolved", "show_info", "image")}
         bundle_drv = table.make(f"{name}-bundle", ("builtin:bundle", frozenset()), (), {"spec": bundle.text({"entries": bundle_entries})}, span=span)
         value = table.value(bundle_drv)
         value.values.update(result_attrs)

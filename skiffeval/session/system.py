@@ -365,8 +365,13 @@ class _SystemBuilder:
         gen_doc += [{"symbol": s, "value": spec.add(v)} for s, v in generated if s == "BR2_TARGET_OPTIMIZATION"]
         config = self.make("config", "config-merge", spec.text({"parts": parts, "generated": gen_doc, "base": base_defconfig}), ("out", "provenance"))
         add("config", config)
-        # resolved (needs the Buildroot source)
+        # resolved, show_info and image (need the Buildroot source)
         attrs_out["resolved"] = self._resolved(config, external_drv, buildroot, buildroot_span)
+        if buildroot is not None:
+            attrs_out.update(buildroot_derivations(
+                self.ev, self.table, self.name, buildroot, buildroot_span, attrs_out["resolved"],
+                self.value(external_drv) if external_drv is not None else None, self.span,
+            ))
         # the default bundle
         spec = _Spec()
         entries = {k: spec.add(v) for k, v in bundle_entries.items()}
@@ -396,6 +401,23 @@ class _SystemBuilder:
             "host": self.host.host_info(),
         }
         return self.value(self.make("resolved", "kconfig-resolve", spec.text(doc), ("out", "report")))
+
+
+def buildroot_derivations(ev, table: DrvTable, name: str, buildroot: Any, br_span: Span | None, resolved: Attrs,
+                          external: Attrs | None, span: Span | None) -> dict[str, Attrs]:
+    """A system's ``show_info`` and ``image`` (Buildroot's ``make show-info`` and ``make``)."""
+    spec = _Spec()
+    doc = {
+        "buildroot": spec.add(coerce_to_string(ev, buildroot, br_span, what="the Buildroot source")),
+        "resolved": spec.add(coerce_to_string(ev, resolved, span)),
+        "external": spec.add(coerce_to_string(ev, external, span)) if external is not None else None,
+        "system": name,
+    }
+    show = table.make(f"{name}-show-info", ("builtin:buildroot-show-info", frozenset()), (), {"spec": spec.text(doc)}, span=span)
+    show_value = table.value(show)
+    doc["show_info"] = spec.add(coerce_to_string(ev, show_value, span))
+    image = table.make(f"{name}-image", ("builtin:buildroot", frozenset()), (), {"spec": spec.text(doc)}, span=span)
+    return {"show_info": show_value, "image": table.value(image)}
 
 
 def _special_modes(root: str) -> dict[str, str]:

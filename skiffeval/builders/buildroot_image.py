@@ -1,0 +1,202 @@
+"""``builtin:buildroot`` (a system's ``image``) and ``builtin:buildroot-show-info`` (``show_info``).
+
+Both drive a real Buildroot through ``skiffeval.buildroot`` (docs/buildroot.md):
+
+* ``show-info``: ``make O=<tmp> BR2_EXTERNAL=… BR2_DEFCONFIG=<resolved defconfig> defconfig``,
+  then ``make show-info``; the output is Buildroot's JSON in its canonical form.  Offline.
+* ``buildroot``: the same ``defconfig`` then ``make``, in a *persistent* build directory per
+  system (``<store>/.skiffeval/builds/<system>``, not keyed by hash), so a rebuild only redoes
+  what changed.  Buildroot alone does not rebuild a package when its configuration changes, so
+  before ``make`` the previous build's state is compared with this one
+  (``skiffeval.buildroot.plan``): packages whose symbols, patches or fragments changed get
+  ``make <pkg>-dirclean`` (and their dependents); a toolchain or architecture change cleans
+  everything.  ``--pure`` builds in an empty directory instead.  The output holds ``images/``,
+  the final ``config``, ``show-info.json`` and ``manifest.json`` (Buildroot version, packages
+  and versions, the input store paths, the plan that was applied).
+
+What is a cache and not part of any key: the download directory (``BR2_DL_DIR``; Buildroot
+checks its own hashes), ccache and the build directory itself.  They come from ``SETTINGS``,
+which the session fills from the command line before realizing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from typing import Callable
+
+import attrs
+import xxhash
+
+from skiffeval.builders.layers import read_text, spec_of
+from skiffeval.builders.registry import register_builder
+from skiffeval.buildroot import BuildState, Buildroot, Invocation, parse_show_info, plan
+from skiffeval.store.build import BuildContext
+
+__all__ = ["ImageSettings", "SETTINGS"]
+
+
+@attrs.define
+class ImageSettings:
+    """Where Buildroot builds and caches (none of it is hashed), and whom to tell about progress."""
+
+    builds_dir: str | None = None  # default: <store>/.skiffeval/builds
+    dl_dir: str | None = None  # default: <store>/.skiffeval/dl
+    ccache_dir: str | None = None
+    jobs: int | None = None
+    pure: bool = False
+    on_progress: Callable[[str, object], None] | None = None  # (derivation name, ProgressEvent)
+    on_line: Callable[[str, str], None] | None = None  # (derivation name, output line)
+
+
+SETTINGS = ImageSettings()
+_PATHS = re.compile(r'^(BR2_GLOBAL_PATCH_DIR|BR2_LINUX_KERNEL_PATCH|BR2_TARGET_UBOOT_PATCH|'
+                    r'BR2_LINUX_KERNEL_CONFIG_FRAGMENT_FILES|BR2_TARGET_UBOOT_CONFIG_FRAGMENT_FILES|'
+                    r'BR2_PACKAGE_BUSYBOX_CONFIG_FRAGMENT_FILES)="(.*)"$', re.M)
+
+
+def _externals(spec: dict) -> list[str]:
+    if not spec.get("external"):
+        return []
+    entries = json.loads(read_text(os.path.join(spec["external"], "externals.json")))
+    return [e["path"] if "path" in e else os.path.join(spec["external"], e["dir"]) for e in entries]
+
+
+def _invocation(ctx: BuildContext, spec: dict, output: str) -> Invocation:
+    meta = ctx.store_root / ".skiffeval"
+    return Invocation(
+        source=spec["buildroot"],
+        output=output,
+        externals=_externals(spec),
+        defconfig=os.path.join(spec["resolved"], "defconfig"),
+        dl_dir=SETTINGS.dl_dir or str(meta / "dl"),
+        ccache_dir=SETTINGS.ccache_dir,
+        jobs=SETTINGS.jobs,
+        source_date_epoch=int(ctx.env.get("SOURCE_DATE_EPOCH", "1") or 1),
+    )
+
+
+def _digest_tree(path: str) -> str:
+    h = xxhash.xxh3_128()
+    for top, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            full = os.path.join(top, name)
+            h.update(os.path.relpath(full, path).encode() + b"\0")
+            if os.path.islink(full):
+                h.update(os.readlink(full).encode())
+            else:
+                with open(full, "rb") as f:
+                    h.update(f.read())
+    return h.hexdigest()
+
+
+def fingerprints(config: str) -> dict[str, str]:
+    """Per package, a digest of the inputs Buildroot does not track itself: the global patch
+    directories' ``<pkg>/`` folders, and the kernel/U-Boot/BusyBox fragments and patches."""
+    prints: dict[str, str] = {}
+    for m in _PATHS.finditer(config):
+        symbol, paths = m.group(1), m.group(2).split()
+        if symbol == "BR2_GLOBAL_PATCH_DIR":
+            for d in paths:
+                if os.path.isdir(d):
+                    for pkg in sorted(os.listdir(d)):
+                        if os.path.isdir(os.path.join(d, pkg)):
+                            prints[pkg] = xxhash.xxh3_128_hexdigest((prints.get(pkg, "") + _digest_tree(os.path.join(d, pkg))).encode())
+            continue
+        owner = "linux" if "LINUX" in symbol else "uboot" if "UBOOT" in symbol else "busybox"
+        text = prints.get(owner, "")
+        for p in paths:
+            text += _digest_tree(p) if os.path.isdir(p) else (xxhash.xxh3_128_hexdigest(open(p, "rb").read()) if os.path.isfile(p) else p)
+        prints[owner] = xxhash.xxh3_128_hexdigest(text.encode())
+    return prints
+
+
+@register_builder("buildroot-show-info")
+def show_info(ctx: BuildContext) -> None:
+    spec = spec_of(ctx)
+    work = os.path.join(ctx.make_tmpdir(), "output")
+    br = Buildroot(_invocation(ctx, spec, work), log_dir=str(ctx.tmpdir), on_line=lambda line: ctx.log.write(line + "\n"))
+    br.defconfig()
+    info = br.show_info()
+    with open(ctx.out, "wb") as f:
+        f.write(info.canonical_bytes())
+
+
+@register_builder("buildroot")
+def image(ctx: BuildContext) -> None:
+    spec = spec_of(ctx)
+    name = ctx.drv.name
+    builds = SETTINGS.builds_dir or str(ctx.store_root / ".skiffeval" / "builds")
+    if SETTINGS.pure:
+        output = tempfile.mkdtemp(prefix=f"pure-{spec['system']}-", dir=os.path.join(builds))
+    else:
+        output = os.path.join(builds, spec["system"])
+    os.makedirs(output, exist_ok=True)
+
+    def on_line(line: str) -> None:
+        ctx.log.write(line + "\n")
+        if SETTINGS.on_line is not None:
+            SETTINGS.on_line(name, line)
+
+    def on_progress(event: object) -> None:
+        if SETTINGS.on_progress is not None:
+            SETTINGS.on_progress(name, event)
+
+    br = Buildroot(_invocation(ctx, spec, output), log_dir=os.path.join(output, ".skiffeval-logs"),
+                   on_line=on_line, on_progress=on_progress)
+    info = parse_show_info(read_text(spec["show_info"])) if spec.get("show_info") else None
+    state_path = os.path.join(output, ".skiffeval-state.json")
+    previous = None
+    if os.path.exists(state_path) and os.path.exists(br.config_path):
+        saved = json.loads(read_text(state_path))
+        previous = BuildState(
+            config=saved["config"],
+            show_info=parse_show_info(saved["show_info"]) if saved.get("show_info") else None,
+            package_fingerprints=tuple(saved["package_fingerprints"].items()),
+            global_fingerprints=tuple(saved["global_fingerprints"].items()),
+        )
+    br.defconfig()
+    config = br.read_config()
+    current = BuildState(
+        config=config,
+        show_info=info,
+        package_fingerprints=tuple(fingerprints(config).items()),
+        global_fingerprints=(("buildroot", os.path.basename(spec["buildroot"])),),
+    )
+    applied = plan(previous, current)
+    ctx.log.write("".join(line + "\n" for line in applied.explain()))
+    if previous is not None:
+        br.apply(applied)
+        br.defconfig()  # 'make clean' keeps .config, but be exact
+    # the state is written before 'make': an interrupted build is judged against it next time
+    with open(state_path, "w", encoding="utf-8") as f:
+        json.dump({
+            "config": config,
+            "show_info": read_text(spec["show_info"]) if spec.get("show_info") else None,
+            "package_fingerprints": dict(current.package_fingerprints),
+            "global_fingerprints": dict(current.global_fingerprints),
+        }, f)
+    result = br.build(show_info=info)
+    out = str(ctx.out)
+    os.mkdir(out)
+    shutil.copytree(result.images, os.path.join(out, "images"), symlinks=True)
+    shutil.copyfile(br.config_path, os.path.join(out, "config"))
+    if spec.get("show_info"):
+        shutil.copyfile(spec["show_info"], os.path.join(out, "show-info.json"))
+    manifest = {
+        "system": spec["system"],
+        "buildroot": spec["buildroot"],
+        "packages": {p.key: p.version for p in info.packages} if info is not None else {},
+        "inputs": {k: v for k, v in spec.items() if isinstance(v, str) and v.startswith(str(ctx.store_root))},
+        "plan": applied.to_json(),
+        "pure": SETTINGS.pure,
+    }
+    with open(os.path.join(out, "manifest.json"), "w", encoding="utf-8") as f:
+        json.dump(manifest, f, indent=1, sort_keys=True)
+        f.write("\n")
+    if SETTINGS.pure:
+        shutil.rmtree(output, ignore_errors=True)
