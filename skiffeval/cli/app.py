@@ -8,6 +8,7 @@ from skiffeval import __version__
 from skiffeval.cli.cmd_build import build_command
 from skiffeval.cli.cmd_eval import eval_command
 from skiffeval.cli.cmd_layers import layers_command
+from skiffeval.cli.cmd_run import run_command
 from skiffeval.cli.cmd_skiffos import skiffos_group
 from skiffeval.cli.cmd_store import show_derivation, store_group
 
@@ -28,4 +29,5 @@ app.add_command(build_command)
 app.add_command(show_derivation)
 app.add_command(store_group)
 app.add_command(layers_command)
+app.add_command(run_command)
 app.add_command(skiffos_group)

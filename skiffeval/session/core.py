@@ -30,7 +30,7 @@ from skiffeval.session.storeio import StoreIO
 from skiffeval.session.skiffos import skiffos_builtins
 from skiffeval.session.system import SystemHost, system_builtins
 
-__all__ = ["Session", "SessionOptions", "ArgValue", "BuildRequest", "BuildOutcome", "default_layers_dir", "resolved_report", "skiffos_value"]
+__all__ = ["Session", "SessionOptions", "ArgValue", "BuildRequest", "BuildOutcome", "default_layers_dir", "resolved_report", "skiffos_value", "system_commands", "run_environment", "resolve_placeholders"]
 
 
 def default_layers_dir() -> str:
@@ -309,6 +309,61 @@ class Session:
                 self.store.add_indirect_root(link_path, path)
                 links.append(link)
         return BuildOutcome(done, result, tuple(links))
+
+
+def system_commands(session: Session, request: BuildRequest) -> tuple[str, list[Any], Any]:
+    """The commands the layers of the system ``request`` names declare: (system name, commands,
+    the system value)."""
+
+    def work() -> tuple[str, list[Any], Any]:
+        ev = session.evaluator
+        root = session._root(request.target, request.args)
+        value = ev.select_path(root, request.attr_paths[0]) if request.attr_paths else force(root)
+        name = force(value.values.get("system")) if type(value) is Attrs else None
+        if not isinstance(name, str):
+            raise SkiffError(NOT_BUILDABLE, f"'{request.target}' is not a system (it has no layer commands)")
+        return name, list(session._system_host.commands.get(name, [])), value
+
+    return run_deep(work)
+
+
+def run_environment(session: Session, system: str, value: Any, outcome: BuildOutcome) -> dict[str, str]:
+    """The environment a layer command runs in: the system's realized outputs."""
+    env = {
+        "SKIFFEVAL_SYSTEM": system,
+        "SKIFFEVAL_STORE": str(session.store.root),
+        "BUILDROOT_DIR": str(session.store.root / ".skiffeval" / "builds" / system),
+    }
+    for label, _drv, _output, path in outcome.targets:
+        env["SKIFFEVAL_BUNDLE"] = str(session.store.real_path(path))
+    for attr in ("config", "overlay", "kernel_config", "hooks", "image", "resolved"):
+        try:
+            hit = session.table.derivation_of(value.values.get(attr)) if type(value) is Attrs else None
+        except SkiffError:  # e.g. 'resolved' of a system without a Buildroot source
+            continue
+        if hit is None:
+            continue
+        realised = session.store.realisation(hit[0].key)
+        if realised is not None and hit[1] in realised.outputs:
+            env[f"SKIFFEVAL_{attr.upper()}"] = str(session.store.real_path(realised.outputs[hit[1]]))
+    if "SKIFFEVAL_IMAGE" in env:
+        env["SKIFFEVAL_IMAGES"] = env["SKIFFEVAL_IMAGE"] + "/images"
+    return env
+
+
+def resolve_placeholders(session: Session, text: str) -> str:
+    """``text`` with the placeholders of realized outputs replaced by their store paths."""
+    from skiffeval.session.refs import PLACEHOLDER_PREFIX, placeholder
+
+    if PLACEHOLDER_PREFIX not in text:
+        return text
+    for drv in session.table.by_key.values():
+        realised = session.store.realisation(drv.key)
+        if realised is None:
+            continue
+        for output, path in realised.outputs.items():
+            text = text.replace(placeholder(drv.ref, drv.name, output), str(session.store.real_path(path)))
+    return text
 
 
 def skiffos_value(session: Session, root: str, config: str, *, workspace: str = "default",

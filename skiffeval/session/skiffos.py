@@ -259,6 +259,16 @@ def skiffos_builtins(host: SystemHost, warnings: list[Diagnostic]) -> Registry:
         bundle_drv = table.make(f"{name}-bundle", ("builtin:bundle", frozenset()), (), {"spec": bundle.text({"entries": bundle_entries})}, span=span)
         value = table.value(bundle_drv)
         value.values.update(result_attrs)
+        from skiffeval.session.commands import LayerCommand
+
+        host.commands[name] = [
+            LayerCommand(entry.name, cmd.name, cmd.description, ("make", cmd.name), f"{entry.path}/{entry.package.extensions}",
+                         (("SKIFF_CURRENT_CONF_DIR", entry.path), ("SKIFF_CURRENT_CONF_NAME", entry.name),
+                          ("SKIFF_FINAL_CONFIG_DIR", config_text[0]), ("SKIFF_CONFIG", chain.resolution.skiff_config),
+                          ("SKIFF_WORKSPACE", workspace)), cmd.span)
+            for entry in stored.entries if entry.package.exists and entry.package.extensions
+            for cmd in entry.package.commands
+        ]
         value.values["layers"] = tuple(e.name for e in chain.entries)
         value.values["chain"] = chain.resolution.skiff_config
         value.values["system"] = name

@@ -61,6 +61,8 @@ class SystemHost:
         self.labels: dict[str, str] = {}
         # system name -> its layers in order, as the last evaluation of it saw them
         self.systems: dict[str, list[Layer]] = {}
+        # system name -> the commands its layers declare (LayerCommand records)
+        self.commands: dict[str, list[Any]] = {}
 
 
 class _Spec:
@@ -474,6 +476,9 @@ def system_builtins(host: SystemHost) -> Registry:
             raise type_error("a list of layers", layers_value, layers_span, "'layers' of a system")
         layers = order_layers([(v, layers_span) for v in layers_value])
         host.systems[name] = layers
+        from skiffeval.session.commands import layer_commands
+
+        host.commands[name] = [c for layer in layers for c in layer_commands(ev, layer)]
         buildroot = spec.values.get("buildroot")
         br_span = spec.span_of("buildroot") or span
         buildroot = host.override("buildroot", force(buildroot) if buildroot is not None else None, br_span)
