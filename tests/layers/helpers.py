@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from skiffeval.diagnostics import SkiffError
-from skiffeval.session import BuildRequest, Session, SessionOptions
+from skiffeval.session import ArgValue, BuildRequest, Session, SessionOptions
 from tests.cli.runner import Result, run
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -47,10 +47,12 @@ def session(cwd: pathlib.Path, **options: Any) -> Session:
     return Session(SessionOptions(cwd=str(cwd), **{"store_dir": "store", **options}))
 
 
-def build(cwd: pathlib.Path, target: str, *attrs_: str, **options: Any):
-    """Build ``target`` (-A each of ``attrs_``) in a fresh session: (session, outcome)."""
+def build(cwd: pathlib.Path, target: str, *attrs_: str, argstr: dict[str, str] | None = None, **options: Any):
+    """Build ``target`` (-A each of ``attrs_``, ``--argstr`` each of ``argstr``) in a fresh
+    session: (session, outcome)."""
     s = session(cwd, **options)
-    outcome = s.build([BuildRequest(target, tuple(attrs_))], out_link=None)
+    args = {name: ArgValue(value, False) for name, value in (argstr or {}).items()}
+    outcome = s.build([BuildRequest(target, tuple(attrs_), args)], out_link=None)
     return s, outcome
 
 
@@ -92,7 +94,7 @@ def json_diagnostics(stderr: str) -> list[dict[str, Any]]:
     """The diagnostics of a ``--json`` run's standard error (progress lines come before)."""
     start = stderr.find('{\n  "diagnostics"')
     assert start >= 0, stderr
-    return json.loads(stderr[start:])["diagnostics"]
+    return json.JSONDecoder().raw_decode(stderr[start:])[0]["diagnostics"]
 
 
 def write(root: pathlib.Path, files: dict[str, str]) -> pathlib.Path:

@@ -13,7 +13,7 @@ import pytest
 import skiffeval.builders.resolve as resolve_builder
 from skiffeval.kconfig import Fragment, HostInfo, resolve_buildroot
 from skiffeval.session import resolved_report
-from tests.layers.helpers import build, cli, drv_named, output_of, prepare, write
+from tests.layers.helpers import build, cli, drv_named, json_diagnostics, output_of, prepare, write
 
 BOARD = "boards/problems.sk"
 STORE_PATH = re.compile(r"/\S*?/store/[0-9a-z]{26}-")
@@ -220,7 +220,7 @@ def test_a_base_defconfig_that_does_not_exist(tmp_path):
     """})
     result = cli(["build", "board2.sk", "-A", "resolved", "--no-out-link", "--json"], cwd=root)
     assert result.code == 1
-    [err] = [d for d in json.loads(result.err[result.err.index('{\n  "diagnostics"'):])["diagnostics"]]
+    [err] = [d for d in json_diagnostics(result.err)]
     assert err["code"] == "E235"
     assert "defconfig 'mini_x86_defconfig' is in none of the configs/ directories" in err["message"]
     assert any("did you mean 'mini_defconfig'" in h for h in err["help"])
@@ -233,7 +233,7 @@ def test_a_buildroot_source_that_is_not_one(tmp_path):
     """})
     result = cli(["build", "board2.sk", "-A", "resolved", "--no-out-link", "--json"], cwd=root)
     assert result.code == 1
-    [err] = json.loads(result.err[result.err.index('{\n  "diagnostics"'):])["diagnostics"]
+    [err] = json_diagnostics(result.err)
     assert err["code"] == "E231" and "expected a Buildroot source tree with 'Config.in' and 'Makefile'" in err["message"]
 
 
