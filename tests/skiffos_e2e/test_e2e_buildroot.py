@@ -1,0 +1,138 @@
+"""``skiffeval skiffos configure --buildroot``: ``final/buildroot`` and the provenance report, on
+the fixture tree and the Buildroot-shaped Kconfig fixture (``tests/kconfig/fixtures/buildroot-mini``).
+
+``final/buildroot`` is what Buildroot's ``make defconfig BR2_DEFCONFIG=<buildroot/config>
+BR2_EXTERNAL=<trees>`` makes; the oracle here is the C ``conf`` (Debian's kconfig-conf, as in
+``tests/kconfig``) run on the ``buildroot/config`` skiffeval wrote, with the same external tree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+
+import pytest
+
+from skiffeval.kconfig import detect_host
+from skiffeval.kconfig.br2external import read_external
+from skiffeval.kconfig.buildroot import read_buildroot_source
+
+from tests.kconfig.helpers import needs_conf, run_conf_buildroot
+from tests.skiffos_e2e.e2e_helpers import BROKEN, MINI_BUILDROOT, TREE, assignments, diff_assignments, read, skiffeval
+
+CONFIG = "board/alpha,apps/top,cyc/a"
+
+
+@pytest.fixture(scope="module")
+def configured(tmp_path_factory):
+    d = tmp_path_factory.mktemp("buildroot")
+    r = skiffeval(["skiffos", "configure", "--root", TREE, "--config", CONFIG, "--workspace", "Dev",
+                   "--buildroot", MINI_BUILDROOT, "--out", "out"], d)
+    assert r.code == 0, r.err
+    return d, r
+
+
+def test_final_buildroot_is_written(configured):
+    d, r = configured
+    final = read(d / "out" / "final" / "buildroot")
+    assert final.startswith("#\n# Automatically generated file; DO NOT EDIT.\n# Buildroot 2099.02-mini Configuration\n")
+    values = assignments(final)
+    assert values["BR2_x86_64"] == "y"
+    assert values["BR2_PACKAGE_HTOP"] is None  # y in configs-base/pre, n in overrides/: the override wins
+    assert values["BR2_TARGET_OPTIMIZATION"] == '"-mcpu=fixture -O2  -pipe"'
+    assert values["BR2_TARGET_GENERIC_HOSTNAME"] == '"fixture"'
+    assert values["BR2_EXTERNAL_NAMES"] == '"FIXTURE_ALPHA"'
+    ext = values["BR2_EXTERNAL_FIXTURE_ALPHA_PATH"].strip('"')
+    assert ext.startswith(os.path.realpath(d / "store") + "/") and ext.endswith("-alpha/buildroot_ext")
+    assert values["BR2_DEFCONFIG"].strip('"').endswith("-configure/buildroot/config")
+    assert "final/buildroot: " in r.err and "full report: " in r.err
+
+
+@needs_conf
+def test_final_buildroot_equals_what_conf_makes_of_buildroot_config(configured):
+    d, _ = configured
+    final = assignments(read(d / "out" / "final" / "buildroot"))
+    source = read_buildroot_source(MINI_BUILDROOT)
+    host = detect_host(max_version=source.hostcc_max_version)
+    ext = read_external(final["BR2_EXTERNAL_FIXTURE_ALPHA_PATH"].strip('"'))
+    expected, _ = run_conf_buildroot(source, [ext], read(d / "out" / "buildroot" / "config"),
+                                     defconfig_path=final["BR2_DEFCONFIG"].strip('"'), host=host)
+    assert diff_assignments(assignments(expected), final) == []
+
+
+def test_report_has_the_provenance_of_every_symbol(configured):
+    d, _ = configured
+    report = json.loads((d / "out" / "report.json").read_text())
+    assert {"diagnostics", "summary", "symbols", "version"} <= set(report)
+    symbols = {s["symbol"]: s for s in report["symbols"]}
+    htop = symbols["BR2_PACKAGE_HTOP"]
+    assert [(os.path.relpath(s["location"]["file"], TREE), s["location"]["line"], s["value"], s["layer"])
+            for s in htop["settings"]] == [
+        ("configs-base/pre/buildroot/10-common", 1, "y", "configs-base/pre"),
+        ("overrides/buildroot/local", 2, "n", "overrides"),
+    ]
+    assert htop["winner"] == 1
+    codes = [x["code"] for x in report["diagnostics"]]
+    # the reader's warnings first, then kconfig's
+    assert codes[:5] == ["W251", "W259", "W258", "W262", "W260"]
+    assert {"W210", "W220", "W211"} <= set(codes[5:])
+
+
+def test_kconfig_diagnostics_point_at_skiffos_files(configured):
+    d, r = configured
+    report = json.loads((d / "out" / "report.json").read_text())
+    twice = next(x for x in report["diagnostics"] if x["code"] == "W220")
+    assert (twice["location"]["file"], twice["location"]["line"]) == (f"{TREE}/overrides/buildroot/local", 2)
+    assert twice["message"].startswith("'BR2_PACKAGE_HTOP' is set 2 times")
+    unknown = f"{TREE}/configs/base/core/buildroot/core:1:1: warning[W210]: 'BR2_PACKAGE_ORDER' is not a symbol"
+    assert unknown in r.err
+    assert "did you mean 'BR2_PACKAGE_FOO'" in r.err
+
+
+def test_json_lists_final_buildroot(tmp_path):
+    r = skiffeval(["skiffos", "configure", "--root", TREE, "--config", "base/core", "--buildroot", MINI_BUILDROOT,
+                   "--out", "o", "--json"], tmp_path)
+    assert r.code == 0, r.err
+    assert "final/buildroot" in json.loads(r.out)["files"]
+
+
+def test_warm_run_is_identical(configured):
+    d, _ = configured
+    r = skiffeval(["skiffos", "configure", "--root", TREE, "--config", CONFIG, "--workspace", "Dev",
+                   "--buildroot", MINI_BUILDROOT, "--out", "again"], d)
+    assert r.code == 0 and "built" not in r.err
+    for rel in ("final/buildroot", "buildroot/config", "report.json"):
+        assert read(d / "again" / rel) == read(d / "out" / rel), rel
+
+
+def test_not_a_buildroot_tree(tmp_path):
+    (tmp_path / "br").mkdir()
+    r = skiffeval(["skiffos", "configure", "--root", TREE, "--config", "base/core", "--buildroot", str(tmp_path / "br"),
+                   "--out", "o"], tmp_path)
+    assert r.code == 1 and "error[E231]" in r.err and "Traceback" not in r.err
+
+
+@pytest.mark.xfail(strict=True, reason="bug: cmd_skiffos.skiffos_configure prints the reader's warnings twice with "
+                   "--buildroot: once from session.warnings, again inside the report it passes to _print_report")
+def test_each_warning_is_printed_once(configured):
+    _, r = configured
+    assert r.err.count("warning[W251]") == 1
+
+
+@pytest.mark.xfail(strict=True, reason="bug: session/skiffos.py _provenance gives the lines SkiffOS appends after the "
+                   "last fragment (BR2_CCACHE_DIR, the cflags' BR2_TARGET_OPTIMIZATION) to configs-base/post/buildroot/"
+                   "config, at line numbers past its end; they should name the cflags files / a generated location")
+def test_generated_lines_are_not_given_to_the_post_config(tmp_path):
+    r = skiffeval(["skiffos", "configure", "--root", BROKEN, "--config", "bad/optim", "--buildroot", MINI_BUILDROOT,
+                   "--out", "o"], tmp_path)
+    assert r.code == 0, r.err
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    post = f"{BROKEN}/configs-base/post/buildroot/config"
+    lines = len(read(post).splitlines())
+    for sym in report["symbols"]:
+        for s in sym["settings"]:
+            loc = s["location"]
+            assert not (loc["file"] == post and loc["line"] > lines), (sym["symbol"], loc)
+    optim = next(s for s in report["symbols"] if s["symbol"] == "BR2_TARGET_OPTIMIZATION")
+    assert "/cflags/" in optim["settings"][optim["winner"]]["location"]["file"]
