@@ -532,3 +532,26 @@ def test_the_bundle_builds_without_a_host_compiler(tmp_path):
     empty.mkdir()
     result = cli(["build", "boards/full.sk", "--no-out-link"], cwd=root, env={"PATH": str(empty)})
     assert result.code == 0, result.err
+
+
+@pytest.mark.xfail(strict=True, reason="bug: a special mode on a file whose name holds a blank is written to the permission "
+                   "table as is (overlay-merge, builders/layers.py): makedevs splits the line at the blank")
+def test_the_permission_table_has_one_name_per_line(tmp_path):
+    write(tmp_path, {"l/m/ov/etc/my file": "x\n", "board.sk": """
+        system { name = "m"; layers = [ (layer { name = "m/a"; overlay = [ ./l/m/ov ]; }) ]; }
+    """})
+    (tmp_path / "l/m/ov/etc/my file").chmod(0o600)
+    s, outcome = build(tmp_path, "board.sk", "config")
+    table = pathlib.Path(config_values((output_of(s, outcome, "config") / "defconfig").read_text())["BR2_ROOTFS_DEVICE_TABLE"])
+    for line in table.read_text().splitlines()[1:]:
+        assert len(line.split()) == 10, line
+
+
+def test_root_widens_the_tree_a_layer_may_use(tmp_path):
+    write(tmp_path, {
+        "l/shared.conf": "BR2_SHARED=y\n",
+        "l/x/a.sk": '{ }: layer { name = "x/a"; root = ../.; buildroot = [ ../shared.conf ]; }',
+        "board.sk": 'system { name = "r"; layers = [ (import ./l/x/a.sk { }) ]; }',
+    })
+    s, outcome = build(tmp_path, "board.sk", "config")
+    assert (output_of(s, outcome, "config") / "defconfig").read_text() == "# from x/a shared.conf\nBR2_SHARED=y\n"
