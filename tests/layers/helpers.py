@@ -32,6 +32,7 @@ def prepare(tmp_path: pathlib.Path, name: str = "tree") -> pathlib.Path:
     """A copy of ``fixtures/`` at ``tmp_path/name`` with the special modes and symlinks."""
     root = tmp_path / name
     shutil.copytree(FIXTURES, root, symlinks=True)
+    normalize_modes(root)
     overlay = root / "lib/fx/base/overlay"
     (overlay / "var/lib/private/state").chmod(0o600)
     (overlay / "var/lib/private").chmod(0o700)
@@ -40,6 +41,19 @@ def prepare(tmp_path: pathlib.Path, name: str = "tree") -> pathlib.Path:
     os.symlink("../../../../../../../../../../etc", overlay / "etc/up")  # relative, climbing out
     os.symlink("motd", overlay / "etc/motd-link")  # relative, inside
     return root
+
+
+def normalize_modes(root: pathlib.Path) -> None:
+    """Modes as a checkout made with umask 022 has them (0644/0755 files, 0755 directories),
+    whatever the umask of the checkout the fixtures were copied from."""
+    for top, dirs, files in os.walk(root):
+        for d in dirs:
+            if not os.path.islink(os.path.join(top, d)):
+                os.chmod(os.path.join(top, d), 0o755)
+        for f in files:
+            path = os.path.join(top, f)
+            if not os.path.islink(path):
+                os.chmod(path, 0o755 if os.stat(path).st_mode & 0o100 else 0o644)
 
 
 def session(cwd: pathlib.Path, **options: Any) -> Session:
