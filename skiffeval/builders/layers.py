@@ -39,16 +39,10 @@ from skiffeval.kconfig.fragment import quote_string, unquote_string
 from skiffeval.store.build import BuildContext
 from skiffeval.store.codes import BUILD_FAILED
 
+from skiffeval.builders.revisions import REVISIONS
+
 __all__ = ["LIST_SYMBOLS", "REVISIONS", "spec_of", "read_text"]
 
-# The revision of each builder's behaviour: a derivation records its builder's revision (env
-# ``builderRevision``), so changing what a builder writes invalidates what it wrote before.
-# Bump a number whenever the output of that builder changes for the same inputs.
-REVISIONS = {
-    "config-merge": 1, "fragment-merge": 1, "overlay-merge": 1, "patch-dirs": 1, "br2-external": 1,
-    "hook-wrappers": 1, "concat": 1, "files": 1, "bundle": 1, "kconfig-resolve": 3,
-    "write-text": 1, "copy": 1, "fetchurl": 1, "fetchgit": 1, "buildroot": 1, "buildroot-show-info": 1,
-}
 
 # Buildroot variables whose value is a space-separated list of paths: skiffeval appends what it
 # generates to what layers (and, in 'resolved', the base defconfig) give, instead of replacing.

@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 INT_MIN = -(2**63)
 _SELF_EXPLAINING = (codes.THROWN, codes.ABORTED)
+_EMPTY: frozenset = frozenset()
 _NOTELESS_BUILTINS = frozenset({"import"})  # adds its own "while importing" note
 INT_MAX = 2**63 - 1
 _MISSING = object()
@@ -67,7 +68,13 @@ def call(ev: Evaluator, fn: Any, arg: Any, span: Span | None) -> Any:
 
 def _run_primop(ev: Evaluator, op: PrimOp, args: tuple, span: Span | None) -> Any:
     strict = op.strict
-    forced = tuple(force(a) if s else a for a, s in zip(args, strict))
+    if len(args) == 1:
+        a = args[0]
+        if strict[0] and type(a) is Thunk:
+            a = a.force()
+        forced: tuple = (a,)
+    else:
+        forced = tuple([a.force() if s and type(a) is Thunk else a for a, s in zip(args, strict)])
     try:
         return op.impl(ev, span, *forced)
     except SkiffError as exc:
@@ -167,10 +174,14 @@ def coerce_to_string(
     their text; sets become their ``__toString`` result or their ``outPath``.  With
     ``coerce_more`` (``toString``) integers, booleans, null and lists are accepted too.
     """
-    value = force(value)
     t = type(value)
     if t is str:
-        return value, frozenset()
+        return value, _EMPTY
+    if t is Thunk:
+        value = value.force()
+        t = type(value)
+    if t is str:
+        return value, _EMPTY
     if t is CStr:
         return str(value), value.context
     if t is PathValue:

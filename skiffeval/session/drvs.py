@@ -24,6 +24,17 @@ from skiffeval.session.refs import DrvFileRef, OutputRef, SourceRef, placeholder
 
 __all__ = ["DrvTable", "derivation_builtins", "Text"]
 
+_NONE: frozenset = frozenset()
+
+
+def _load_revisions() -> dict[str, int]:
+    from skiffeval.builders.revisions import REVISIONS
+
+    return REVISIONS
+
+
+_REVISIONS = _load_revisions()
+
 Text = tuple[str, frozenset]
 """A string's text and its context."""
 
@@ -59,13 +70,11 @@ class DrvTable:
         """A derivation from texts with context; references become slots and placeholders."""
         env = dict(env or {})
         if builder[0].startswith("builtin:"):
-            from skiffeval.builders.layers import REVISIONS
-
-            revision = REVISIONS.get(builder[0][len("builtin:"):])
+            revision = _REVISIONS.get(builder[0][len("builtin:"):])
             if revision is not None:
-                env.setdefault("builderRevision", (str(revision), frozenset()))
+                env.setdefault("builderRevision", (str(revision), _NONE))
         for o in outputs:
-            env.setdefault(o, (f"${{outputs.{o}}}", frozenset()))
+            env.setdefault(o, (f"${{outputs.{o}}}", _NONE))
         ordered: list[Text] = [builder, *args, *(env[k] for k in sorted(env))]
         replacements: dict[Any, str] = {}
         input_drvs: dict[str, InputDrv] = {}
@@ -76,7 +85,7 @@ class DrvTable:
         for text, context in ordered:
             if not context:
                 continue
-            elements = sorted(context, key=lambda el: _first_position(text, el))
+            elements = sorted(context, key=lambda el: _first_position(text, el)) if len(context) > 1 else context
             for el in elements:
                 if el in replacements:
                     continue
@@ -111,8 +120,9 @@ class DrvTable:
 
         def rewrite(item: Text) -> str:
             text, context = item
-            for el in context:
-                text = text.replace(el.text, replacements[el])
+            if context:
+                for el in context:
+                    text = text.replace(el.text, replacements[el])
             return text
 
         try:
@@ -137,6 +147,18 @@ class DrvTable:
     def value(self, drv: Derivation, attrs: Mapping[str, Any] | None = None, spans: Mapping[str, Span] | None = None) -> Attrs:
         """The attribute set that stands for ``drv`` (Nix's shape), with extra ``attrs``."""
         drv_text = f"{self.store_root}/{drv.key}-{drv.name}.drv"
+        if drv.outputs == ("out",):
+            values: dict[str, Any] = dict(attrs) if attrs else {}
+            values["type"] = "derivation"
+            values["name"] = drv.name
+            values["drvPath"] = CStr(drv_text, frozenset((DrvFileRef(drv.key, drv.name, drv_text),)))
+            ref = OutputRef(drv.ref, drv.name, "out")
+            values["outPath"] = CStr(ref.text, frozenset((ref,)))
+            values["outputName"] = "out"
+            single = Attrs(values, dict(spans) if spans else {})
+            values["out"] = single
+            values["all"] = (single,)
+            return single
         base: dict[str, Any] = dict(attrs or {})
         base["type"] = "derivation"
         base["name"] = drv.name
@@ -170,8 +192,10 @@ class DrvTable:
 
 
 def _first_position(text: str, el: Any) -> tuple[int, str]:
-    where = text.find(getattr(el, "text", ""))
-    return (where if where >= 0 else len(text) + 1, repr(el))
+    """Where a context element first appears in a text (then its own text: a total order)."""
+    mark = getattr(el, "text", "")
+    where = text.find(mark)
+    return (where if where >= 0 else len(text) + 1, mark)
 
 
 # ---------------------------------------------------------------------------------------------
