@@ -10,11 +10,13 @@ from skiffeval.cli.cmd_eval import eval_command
 from skiffeval.cli.cmd_layers import layers_command
 from skiffeval.cli.cmd_run import run_command
 from skiffeval.cli.cmd_skiffos import skiffos_group
+from skiffeval.cli.cmd_query import path_info, query_group, why_depends
 from skiffeval.cli.cmd_store import show_derivation, store_group
+from skiffeval.cli.completion import completion_command
 
 EPILOG = """\b
 Exit status: 0 success, 1 evaluation or build failure, 2 usage error, 3 internal error (a bug).
-Shell completion: eval "$(_SKIFFEVAL_COMPLETE=bash_source skiffeval)"   (zsh: zsh_source)
+Shell completion: eval "$(skiffeval completion bash)"   (or zsh)
 """
 
 
@@ -31,3 +33,7 @@ app.add_command(store_group)
 app.add_command(layers_command)
 app.add_command(run_command)
 app.add_command(skiffos_group)
+app.add_command(query_group)
+app.add_command(why_depends)
+app.add_command(path_info)
+app.add_command(completion_command)

@@ -1,0 +1,394 @@
+"""``skiffeval query tree|graph|references|referrers|requisites``, ``why-depends`` and
+``path-info``: one call each into ``skiffeval.session.queries``, then printing.
+
+A TARGET is ``FILE[#ATTR]`` (evaluated), a store path, a ``.drv`` path or an out-link (read from
+the store alone).  The derivation graph is the default; ``--outputs`` queries the realized
+outputs' references instead.  Text goes to stdout; ``--json`` prints the schema of docs/cli.md.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from typing import Any, Callable
+
+import click
+
+from skiffeval.cli.common import Context, common_options, file_options
+from skiffeval.cli.completion import complete_target
+from skiffeval.diagnostics import SkiffError
+
+MAX_GUIDES = 24  # deeper lines show "+N" instead of N more guides: a deep chain's text stays linear
+
+
+def _query_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--override-input", "overrides", multiple=True, metavar="NAME=PATH",
+                      help="Use PATH for the input NAME when evaluating FILE (as 'build' does).")(fn)
+    return fn
+
+
+def _outputs_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--outputs", "outputs", is_flag=True,
+                        help="Query the realized outputs and their references (run-time) instead of the derivations.")(fn)
+
+
+def _targets(ctx: Context, target: str, args: dict, overrides: tuple[str, ...]) -> list[Any]:
+    from skiffeval.session.targets import resolve_target
+
+    ctx.set_overrides(overrides)
+    return resolve_target(ctx.session, target, args)
+
+
+def _graph(ctx: Context, target: str, args: dict, overrides: tuple[str, ...], outputs: bool):
+    from skiffeval.session.queries import graph_of
+
+    return graph_of(ctx.session, _targets(ctx, target, args, overrides), outputs=outputs)
+
+
+# ---------------------------------------------------------------------------------------------
+# rendering
+
+
+def _describe(node: Any) -> str:
+    if node.type == "derivation":
+        return f"{node.kind}, {'built' if node.built else 'not built'}"
+    return f"{node.kind}, {node.type}" if node.kind != node.type else node.type
+
+
+def _site_text(session: Any, site: Any) -> str:
+    from skiffeval.session.core import _display_label
+
+    where = f"{site.field} {site.path}" if site.path else site.field
+    details = []
+    if site.layer:
+        details.append(f"layer '{site.layer}'")
+    if site.file:
+        details.append(f"file '{_display_label(session, site.file)}'")
+    elif site.label:
+        details.append(f"'{site.label}'")
+    if site.symbol:
+        details.append(f"symbol {site.symbol}")
+    return where + (f" ({', '.join(details)})" if details else "")
+
+
+def render_tree(graph: Any, lines: list[Any], session: Any = None) -> list[str]:
+    """Tree lines as text: ``slot: <id> (kind, state)`` under box-drawing guides; a node shown
+    above is marked ``[see above]``; why-depends lines carry ``via <site>`` lines."""
+    out: list[str] = []
+    guides: list[bool] = []  # per ancestor level: more siblings follow below it
+    for i, ln in enumerate(lines):
+        node = graph.nodes[ln.node]
+        d = ln.depth
+        del guides[max(d - 1, 0):]
+        text = f"{ln.edge.slot}: {ln.node}" if ln.edge is not None and ln.edge.slot else ln.node
+        outs = ln.edge.outputs if ln.edge is not None else ()
+        if outs and outs != ("out",):
+            text += f" [{', '.join(outs)}]"
+        text += f" ({_describe(node)})"
+        if ln.shared:
+            text += " [see above]"
+        if d == 0:
+            prefix = ""
+        else:
+            shown = guides[-(MAX_GUIDES - 1):] if d - 1 > MAX_GUIDES - 1 else guides
+            hidden = f"+{d - 1 - len(shown)} " if len(shown) < d - 1 else ""
+            prefix = hidden + "".join("│   " if more else "    " for more in shown) + ("└── " if ln.last else "├── ")
+        out.append(prefix + text)
+        if ln.sites:
+            below = i + 1 < len(lines) and lines[i + 1].depth > d
+            stem = prefix[: len(prefix) - 4] + ("    " if ln.last else "│   ") if d else ""
+            for site in ln.sites:
+                out.append(f"{stem}{'│' if below else ' '}   via {_site_text(session, site)}")
+        if d >= 1:
+            guides.append(not ln.last)
+        elif d == 0:
+            guides.clear()
+    return out
+
+
+def _dot_id(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+_FILL = {"built": "#b7e4c7", "not built": "#ffffff", "source": "#d6e4f0", "missing": "#f4c7c3"}
+
+
+def render_dot(graph: Any) -> str:
+    """The graph in Graphviz's language: nodes labelled ``name`` and ``[kind]``, filled by
+    state (green built, white dashed not built, blue sources), edges labelled by slot."""
+    lines = [
+        "digraph skiffeval {",
+        '  graph [rankdir=TB, fontname="Helvetica", fontsize=10, labelloc=b,'
+        ' label="green: built · white, dashed: not built · blue: source"];',
+        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];',
+        '  edge [fontname="Helvetica", fontsize=8, color="#666666"];',
+    ]
+    for nid, n in graph.nodes.items():
+        if n.kind == "missing":
+            fill, style = _FILL["missing"], "rounded,filled"
+        elif n.type == "source":
+            fill, style = _FILL["source"], "filled"
+        elif n.built:
+            fill, style = _FILL["built"], "rounded,filled"
+        else:
+            fill, style = _FILL["not built"], "rounded,filled,dashed"
+        shape = ", shape=note" if n.type == "source" else ""
+        label = _dot_id(n.name)[:-1] + "\\n[" + _dot_id(n.kind)[1:-1] + ']"'
+        lines.append(f'  {_dot_id(nid)} [label={label}, fillcolor="{fill}", style="{style}"{shape}, tooltip={_dot_id(nid)}];')
+    for edges in graph.children.values():
+        for e in edges:
+            label = e.slot + (f" ({', '.join(e.outputs)})" if e.outputs and e.outputs != ("out",) else "")
+            attr = f" [label={_dot_id(label)}]" if label else ""
+            lines.append(f"  {_dot_id(e.parent)} -> {_dot_id(e.child)}{attr};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render_svg(dot_text: str) -> str:
+    from skiffeval.session.queries import GRAPHVIZ_FAILED
+
+    program = shutil.which("dot")
+    if program is None:
+        raise SkiffError(GRAPHVIZ_FAILED, "cannot draw an SVG: Graphviz's 'dot' is not installed",
+                         help=["install Graphviz (Debian: apt-get install graphviz), or use --format dot"])
+    proc = subprocess.run([program, "-Tsvg"], input=dot_text, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SkiffError(GRAPHVIZ_FAILED, f"Graphviz's 'dot' failed (exit status {proc.returncode}): {proc.stderr.strip()[:500]}")
+    return proc.stdout
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "-"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return str(n)
+
+
+def _nodes_out(ctx: Context, root: str, nodes: list[Any]) -> None:
+    if ctx.output.json:
+        ctx.output.data([n.to_json(root) for n in nodes])
+    else:
+        for n in nodes:
+            ctx.output.result(f"{root}/{n.id}")
+
+
+# ---------------------------------------------------------------------------------------------
+# commands
+
+
+@click.group("query")
+def query_group() -> None:
+    """Query the derivation graph of a TARGET (FILE[#ATTR], a store path, a .drv path or an
+    out-link): its tree, a picture, references, referrers and closure.
+
+    \b
+    Examples:
+      skiffeval query tree layers/boards/qemu-x86_64.sk
+      skiffeval query graph ./result --format svg > graph.svg
+      skiffeval query requisites ./result --outputs
+    """
+
+
+@query_group.command("tree")
+@click.argument("target", shell_complete=complete_target)
+@_outputs_option
+@click.option("--depth", type=click.IntRange(0), metavar="N", help="Show N levels below the target.")
+@_query_options
+@file_options
+@common_options
+def query_tree(target: str, outputs: bool, depth: int | None, overrides: tuple, args: dict, ctx: Context) -> None:
+    """Print the dependency tree of TARGET: each input with the slot that reads it, its kind and
+    whether it is built.  A sub-tree shown once is not repeated: later lines say [see above].
+
+    \b
+    Examples:
+      skiffeval query tree layers/boards/qemu-x86_64.sk#config
+      skiffeval query tree ./result --outputs --depth 1
+    """
+    from skiffeval.session.queries import tree_lines
+
+    graph = _graph(ctx, target, args, overrides, outputs)
+    lines = tree_lines(graph, depth=depth)
+    root = str(ctx.session.store.root)
+    if ctx.output.json:
+        ctx.output.data({"roots": graph.roots, "nodes": {n.id: n.to_json(root) for n in graph.nodes.values()},
+                         "lines": [ln.to_json() for ln in lines]})
+        return
+    ctx.output.result("\n".join(render_tree(graph, lines, ctx.session)))
+
+
+@query_group.command("graph")
+@click.argument("target", shell_complete=complete_target)
+@click.option("--format", "fmt", type=click.Choice(["dot", "svg", "json"]), default="dot", show_default=True,
+              help="Graphviz text, an SVG picture (through Graphviz's 'dot'), or JSON (also --json).")
+@click.option("-o", "--output", "out_file", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+              help="Write to FILE instead of stdout.")
+@_outputs_option
+@_query_options
+@file_options
+@common_options
+def query_graph(target: str, fmt: str, out_file: str | None, outputs: bool, overrides: tuple, args: dict, ctx: Context) -> None:
+    """Draw the graph of TARGET: nodes labelled by name and kind (fragment, config, overlay,
+    patches, image, ...), filled by state (green: built, white: not built, blue: source), edges
+    labelled by the input slot.
+
+    \b
+    Examples:
+      skiffeval query graph layers/boards/qemu-x86_64.sk --format svg -o board.svg
+      skiffeval query graph ./result | dot -Tpng > board.png
+      skiffeval query graph ./result --format json
+    """
+    import json
+
+    graph = _graph(ctx, target, args, overrides, outputs)
+    if ctx.output.json or fmt == "json":
+        text = json.dumps(graph.to_json(str(ctx.session.store.root)), indent=2, sort_keys=True) + "\n"
+    else:
+        text = render_dot(graph)
+        if fmt == "svg":
+            text = render_svg(text)
+    if out_file:
+        with open(os.path.join(ctx.options.cwd, out_file), "w", encoding="utf-8") as f:
+            f.write(text)
+        ctx.output.info(f"wrote {out_file} ({len(graph.nodes)} nodes)")
+    else:
+        ctx.output.result(text.rstrip("\n"))
+
+
+def _list_command(name: str, doc: str) -> Callable[..., Any]:
+    @query_group.command(name, help=doc)
+    @click.argument("target", shell_complete=complete_target)
+    @_outputs_option
+    @_query_options
+    @file_options
+    @common_options
+    def command(target: str, outputs: bool, overrides: tuple, args: dict, ctx: Context) -> None:
+        from skiffeval.session import queries
+
+        graph = _graph(ctx, target, args, overrides, outputs)
+        root = str(ctx.session.store.root)
+        if name == "references":
+            seen: dict[str, None] = {}
+            for r in graph.roots:
+                for e in graph.children.get(r, ()):
+                    seen.setdefault(e.child)
+            nodes = [graph.nodes[i] for i in seen]
+        elif name == "referrers":
+            nodes = queries.referrers(ctx.session, graph)
+        else:
+            nodes = [graph.nodes[i] for i in queries.requisites(graph)]
+        _nodes_out(ctx, root, nodes)
+
+    return command
+
+
+query_references = _list_command("references", """Print what TARGET reads directly: its input derivations and sources (with
+--outputs: the store paths its output's bytes mention), one store path a line.
+
+\b
+Examples:
+  skiffeval query references layers/boards/qemu-x86_64.sk#config
+  skiffeval query references ./result --outputs --json
+""")
+query_referrers = _list_command("referrers", """Print what reads TARGET: the derivations that take it as an input (this
+evaluation's and every one in the store), or with --outputs the valid paths that refer to it.
+
+\b
+Examples:
+  skiffeval query referrers ./store/<digest>-kernel.conf
+  skiffeval query referrers board.sk#kernel_config --json
+""")
+query_requisites = _list_command("requisites", """Print the closure of TARGET (everything it needs, itself included),
+dependencies before their dependents, one store path a line.
+
+\b
+Examples:
+  skiffeval query requisites ./result
+  skiffeval query requisites ./result --outputs --json
+""")
+
+
+@click.command("why-depends")
+@click.argument("target", shell_complete=complete_target)
+@click.argument("dependency", shell_complete=complete_target)
+@click.option("--all", "all_paths", is_flag=True, help="Show every path to DEPENDENCY (as a tree), not only the shortest.")
+@_outputs_option
+@_query_options
+@file_options
+@common_options
+def why_depends(target: str, dependency: str, all_paths: bool, outputs: bool, overrides: tuple, args: dict, ctx: Context) -> None:
+    """Show why TARGET depends on DEPENDENCY: the chain of derivations from one to the other, and
+    for each step the attribute or spec entry (layer and file) that creates the edge.
+
+    DEPENDENCY is a TARGET, a source file or folder (by the store path it has), or the name of
+    a derivation or source in the closure.  Exit status 1 when TARGET does not depend on it.
+
+    \b
+    Examples:
+      skiffeval why-depends layers/boards/qemu-x86_64.sk#config layers/apps/docker/kernel.conf
+      skiffeval why-depends ./result files-hostname --all
+    """
+    from skiffeval.session import queries
+    from skiffeval.session.targets import resolve_target
+
+    graph = _graph(ctx, target, args, overrides, outputs)
+    deps = queries.find_dependency(ctx.session, graph, dependency, lambda text: resolve_target(ctx.session, text, args))
+    lines = queries.why_depends(graph, deps, all_paths=all_paths)
+    if not lines:
+        raise SkiffError(queries.NOT_A_DEPENDENCY, f"'{target}' does not depend on '{dependency}'",
+                         help=["'skiffeval query requisites TARGET' lists everything it depends on"])
+    root = str(ctx.session.store.root)
+    if ctx.output.json:
+        ctx.output.data({"roots": [ln.node for ln in lines if ln.depth == 0],
+                         "dependencies": sorted(deps & graph.nodes.keys()),
+                         "nodes": {ln.node: graph.nodes[ln.node].to_json(root) for ln in lines},
+                         "lines": [ln.to_json() for ln in lines]})
+        return
+    ctx.output.result("\n".join(render_tree(graph, lines, ctx.session)))
+
+
+@click.command("path-info")
+@click.argument("targets", nargs=-1, required=True, shell_complete=complete_target)
+@click.option("-r", "--recursive", is_flag=True, help="Describe the whole closure, dependencies first.")
+@click.option("-S", "--closure-size", "closure_size", is_flag=True, help="Also print each path's closure size.")
+@click.option("--drv", "drv_files", is_flag=True, help="Describe the .drv files of the targets instead of their outputs.")
+@_query_options
+@file_options
+@common_options
+def path_info(targets: tuple[str, ...], recursive: bool, closure_size: bool, drv_files: bool, overrides: tuple,
+              args: dict, ctx: Context) -> None:
+    """Describe the store paths of TARGETS: kind, size, closure size (-S), SHA-256, deriver and
+    references.  Closure sizes of a whole closure (-rS) are computed in linear time.
+
+    \b
+    Examples:
+      skiffeval path-info ./result -S
+      skiffeval path-info ./result -rS --json
+      skiffeval path-info layers/boards/qemu-x86_64.sk#config --drv
+    """
+    from skiffeval.session import queries
+
+    found = []
+    for target in targets:
+        found.extend(_targets(ctx, target, args, overrides))
+    paths = queries.store_paths_of(found, drv_files=drv_files)
+    records = queries.path_records(ctx.session, paths, recursive=recursive, closure_sizes=closure_size)
+    root = str(ctx.session.store.root)
+    if ctx.output.json:
+        ctx.output.data([r.to_json(root) for r in records])
+        return
+    for r in records:
+        ctx.output.result(f"{root}/{r.path}")
+        ctx.output.result(f"  kind        {r.kind}")
+        ctx.output.result(f"  size        {_size(r.size)} in {r.files} file{'s' if r.files != 1 else ''}")
+        if r.closure_size is not None:
+            ctx.output.result(f"  closure     {_size(r.closure_size)}")
+        ctx.output.result(f"  sha256      {r.sha256}")
+        if r.deriver:
+            ctx.output.result(f"  deriver     {root}/{r.deriver}")
+        ctx.output.result(f"  references  {len(r.references)}" + "".join(f"\n    {root}/{x}" for x in r.references))

@@ -1,0 +1,900 @@
+"""Queries over derivation graphs: trees, pictures, references, referrers, requisites, why one
+thing depends on another, and path information.  Nothing here prints.
+
+The model
+* A query walks one of two graphs from the targets a command line names (``targets.Target``):
+  - the **derivation graph** (the default): nodes are derivations (``<key>-<name>.drv``) and
+    the sources they read (``<digest>-<name>``); an edge is one input *slot* of a derivation.
+    It exists before anything is built, so it is what ``tree``, ``graph`` and ``why-depends``
+    show.  Records come from the session's table (what this evaluation made, in memory) and
+    otherwise from the store, so a store path, a ``.drv`` or an out-link needs no evaluation.
+  - the **output graph** (``outputs=True``): nodes are valid store paths, edges the references
+    scanned from their bytes — what a realized output needs at run time.
+* Every walk visits each node and edge once: a node reached again is not expanded again (a
+  tree marks it ``shared``), so a query is linear in the size of the graph.  Nix's ``--tree``
+  and ``path-info -rS`` re-walk shared sub-graphs and are quadratic on layered graphs.
+* A node's *kind* comes from its builder (``builtin:config-merge`` -> ``config``; ``KINDS``); a
+  source or a generic text/copy derivation takes the role its first consumer gives it (a part of
+  a config merge is a ``fragment``, a tree of an overlay merge an ``overlay``; ``ROLES``).
+* An edge is explained by its *sites* (``edge_sites``): where in the consumer the slot's
+  placeholder appears — ``builder``, ``args[i]``, ``env.NAME`` — and, for the JSON ``spec`` of a
+  builtin builder, the entry that names it, with its layer, file and Kconfig symbol.
+
+Reading records from the store.  Why not ``LocalStore.read_derivation``: it re-hashes each record
+to prove its key (about 1 ms each), and a .drv file costs a file read even without that; a query
+over 10,000 derivations would spend seconds proving what ``store verify`` proves.  Derivation
+files are immutable (named by their key), so their graph-relevant fields are cached in a small
+sidecar database, ``.skiffeval/query-index.sqlite``: a pure cache, filled on first read, safe to
+delete at any time, never consulted for anything but queries.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from skiffeval.derivation import Derivation, StorePath
+from skiffeval.diagnostics import SkiffError, define_code, did_you_mean_help
+
+if TYPE_CHECKING:  # pragma: no cover
+    from skiffeval.session.core import Session
+    from skiffeval.session.targets import Target
+
+__all__ = [
+    "Node", "Edge", "Site", "Graph", "TreeLine", "PathRecord", "KINDS", "ROLES",
+    "derivation_graph", "output_graph", "graph_of", "tree_lines", "requisites", "referrers",
+    "why_depends", "find_dependency", "edge_sites", "path_records", "kind_of_builder",
+    "NOT_A_DEPENDENCY", "NOT_BUILT", "UNKNOWN_DEPENDENCY", "GRAPHVIZ_FAILED",
+]
+
+D = "query"
+NOT_A_DEPENDENCY = define_code("E400", "not-a-dependency", D, "why-depends: the target does not depend on the dependency")
+NOT_BUILT = define_code("E401", "not-built", D, "a query about the outputs of a derivation that is not built")
+UNKNOWN_DEPENDENCY = define_code("E402", "unknown-dependency", D, "a DEPENDENCY that names nothing in the target's closure")
+GRAPHVIZ_FAILED = define_code("E403", "graphviz-failed", D, "Graphviz 'dot' is missing or failed to draw the graph")
+
+KINDS: dict[str, str] = {
+    "config-merge": "config",
+    "fragment-merge": "fragments",
+    "overlay-merge": "overlay",
+    "patch-dirs": "patches",
+    "br2-external": "external",
+    "hook-wrappers": "hooks",
+    "kconfig-resolve": "resolved",
+    "buildroot": "image",
+    "buildroot-show-info": "show-info",
+    "bundle": "bundle",
+    "fetchurl": "fetch",
+    "fetchgit": "fetch",
+    "files": "files",
+    "write-text": "text",
+    "concat": "text",
+    "copy": "copy",
+    "symlink-join": "join",
+}
+"""The kind of a derivation, by its builtin builder's name (a program builder is ``program``)."""
+
+ROLES: dict[tuple[str, str], str] = {
+    ("config", "parts"): "fragment",
+    ("fragments", "parts"): "fragment",
+    ("overlay", "trees"): "overlay",
+    ("patches", "buildroot"): "patches",
+    ("patches", "kernel"): "patches",
+    ("patches", "uboot"): "patches",
+    ("external", "trees"): "external",
+    ("hooks", "post_build"): "hook",
+    ("hooks", "post_image"): "hook",
+    ("resolved", "buildroot"): "buildroot",
+    ("image", "buildroot"): "buildroot",
+    ("show-info", "buildroot"): "buildroot",
+}
+"""The role a consumer gives to a source or a generic derivation it reads: by the consumer's
+kind and the top-level key of its ``spec`` that names the input."""
+
+_GENERIC = frozenset({"source", "text", "copy"})
+_PLACEHOLDER = re.compile(r"\$\{(inputs|sources)\.([A-Za-z0-9_][A-Za-z0-9_+-]*)[.}]")
+_ENTRY_KEYS = ("layer", "file", "label", "symbol")
+
+
+def kind_of_builder(builder: str) -> str:
+    if builder.startswith("builtin:"):
+        return KINDS.get(builder[len("builtin:"):], builder[len("builtin:"):])
+    return "program"
+
+
+# ---------------------------------------------------------------------------------------------
+# records
+
+
+@attrs.frozen
+class Node:
+    """A node of a query's graph.  ``id`` is its store basename (``<key>-<name>.drv`` for a
+    derivation); ``type`` is ``derivation``, ``source`` or ``output``; ``built`` says whether a
+    derivation is realized (sources and outputs are valid paths: always true); ``outputs``
+    are a realized derivation's output basenames."""
+
+    id: str
+    name: str
+    type: str
+    kind: str
+    built: bool
+    key: str | None = None
+    builder: str | None = None
+    fixed: bool = False
+    outputs: tuple[tuple[str, str], ...] = ()
+
+    def to_json(self, root: str) -> dict[str, Any]:
+        doc: dict[str, Any] = {"id": self.id, "name": self.name, "type": self.type, "kind": self.kind,
+                               "built": self.built, "path": f"{root}/{self.id}"}
+        if self.type == "derivation":
+            doc.update(key=self.key, builder=self.builder, fixed=self.fixed,
+                       outputs={o: f"{root}/{p}" for o, p in self.outputs})
+        elif self.key is not None:  # an output: the derivation that made it
+            doc.update(deriver=self.key, builder=self.builder)
+        return doc
+
+
+@attrs.frozen
+class Edge:
+    """``parent`` reads ``child`` through the input ``slot`` (outputs ``outputs``); in the
+    output graph ``slot`` is '' (a reference scanned from bytes)."""
+
+    parent: str
+    child: str
+    slot: str
+    outputs: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"from": self.parent, "to": self.child, "slot": self.slot, "outputs": list(self.outputs)}
+
+
+@attrs.frozen
+class Site:
+    """Where a consumer names an input: ``field`` (``builder``, ``args[2]``, ``env.NAME``), the
+    ``path`` inside a JSON spec (``trees[1].path``), and the spec entry's ``layer``, ``file``
+    (a file label), ``label`` and Kconfig ``symbol`` when it has them."""
+
+    field: str
+    path: str = ""
+    layer: str | None = None
+    file: str | None = None
+    label: str | None = None
+    symbol: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+@attrs.define
+class Graph:
+    """What a walk found: ``roots`` and ``nodes`` (discovery order), and the ``children`` of
+    every node (ordered by slot); ``outputs`` tells the output graph from the derivation graph."""
+
+    roots: list[str]
+    nodes: dict[str, Node]
+    children: dict[str, list[Edge]]
+    outputs: bool = False
+    records: dict[str, Any] = attrs.field(factory=dict, repr=False)  # node id -> _Rec
+    reader: Any = attrs.field(default=None, repr=False)
+
+    def to_json(self, root: str) -> dict[str, Any]:
+        return {
+            "roots": list(self.roots),
+            "nodes": [n.to_json(root) for n in self.nodes.values()],
+            "edges": [e.to_json() for es in self.children.values() for e in es],
+        }
+
+
+@attrs.frozen
+class TreeLine:
+    """One line of a tree: ``node`` at ``depth``, reached through ``edge`` (None for a root);
+    ``shared`` when the node was expanded above (its children are not repeated); ``last`` when
+    it is its parent's last child; ``sites`` explain the edge (why-depends only)."""
+
+    depth: int
+    node: str
+    edge: Edge | None
+    shared: bool
+    last: bool
+    sites: tuple[Site, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"depth": self.depth, "node": self.node, "slot": self.edge.slot if self.edge else None,
+                               "shared": self.shared}
+        if self.sites:
+            doc["sites"] = [s.to_json() for s in self.sites]
+        return doc
+
+
+@attrs.frozen
+class PathRecord:
+    """What the store knows of one valid path (``path-info``)."""
+
+    path: str  # basename
+    kind: str  # source, output, drv
+    size: int
+    files: int
+    sha256: str
+    deriver: str | None  # the deriver's .drv basename
+    references: tuple[str, ...]
+    closure_size: int | None = None
+
+    def to_json(self, root: str) -> dict[str, Any]:
+        doc = {"path": f"{root}/{self.path}", "kind": self.kind, "size": self.size, "files": self.files,
+               "sha256": self.sha256, "deriver": f"{root}/{self.deriver}" if self.deriver else None,
+               "references": [f"{root}/{r}" for r in self.references]}
+        if self.closure_size is not None:
+            doc["closure_size"] = self.closure_size
+        return doc
+
+
+# ---------------------------------------------------------------------------------------------
+# derivation records, from the table, the index or the .drv files
+
+
+@attrs.frozen
+class _Rec:
+    key: str
+    name: str
+    builder: str
+    fixed: bool
+    outputs: tuple[str, ...]
+    inputs: tuple[tuple[str, str, tuple[str, ...], str | None], ...]  # (slot, ref, outputs, child name if known)
+    srcs: tuple[tuple[str, str], ...]  # (slot, basename)
+    spec_keys: tuple[tuple[str, str], ...] = ()  # (slot, the top-level spec key that first names it)
+
+    @property
+    def id(self) -> str:
+        return f"{self.key}-{self.name}.drv"
+
+    @classmethod
+    def of(cls, d: Derivation, by_ref: dict[str, Derivation]) -> _Rec:
+        inputs = []
+        for slot, inp in d.input_drvs.items():
+            dep = by_ref.get(inp.key)
+            inputs.append((slot, inp.key, inp.outputs, dep.name if dep is not None and not inp.fixed else None))
+        return cls(d.key, d.name, d.builder, d.fixed is not None, d.outputs, tuple(inputs),
+                   tuple((s, p.basename) for s, p in d.input_srcs.items()), _spec_keys(d.builder, d.env))
+
+    @classmethod
+    def from_doc(cls, key: str, doc: dict[str, Any]) -> _Rec:
+        inputs = tuple((slot, i["key"], tuple(i["outputs"]), None) for slot, i in doc["input_drvs"].items())
+        return cls(key, doc["name"], doc["builder"], doc["fixed"] is not None, tuple(doc["outputs"]), inputs,
+                   tuple(doc["input_srcs"].items()), _spec_keys(doc["builder"], doc["env"]))
+
+    def index_row(self) -> tuple[str, str]:
+        return self.key, json.dumps([self.name, self.builder, self.fixed, self.outputs,
+                                     [[s, r, list(o)] for s, r, o, _n in self.inputs], self.srcs, self.spec_keys])
+
+    @classmethod
+    def from_row(cls, key: str, text: str) -> _Rec:
+        name, builder, fixed, outputs, inputs, srcs, keys = json.loads(text)
+        return cls(key, name, builder, fixed, tuple(outputs), tuple((s, r, tuple(o), None) for s, r, o in inputs),
+                   tuple((s, b) for s, b in srcs), tuple((s, k) for s, k in keys))
+
+
+def _spec_keys(builder: str, env: Any) -> tuple[tuple[str, str], ...]:
+    """For a builtin builder's JSON ``spec``: each slot with the top-level key that first names it."""
+    text = env.get("spec") if builder.startswith("builtin:") else None
+    if not text or "${" not in text:
+        return ()
+    try:
+        spec = json.loads(text)
+    except ValueError:
+        return ()
+    if not isinstance(spec, dict):
+        return ()
+    found: dict[str, str] = {}
+    for key in sorted(spec):
+        for m in _PLACEHOLDER.finditer(json.dumps(spec[key])):
+            found.setdefault(m.group(2), key)
+    return tuple(sorted(found.items()))
+
+
+class _Reader:
+    """Derivation records by ref: the session's table first, then the store (index, files)."""
+
+    def __init__(self, session: Session) -> None:
+        self.store = session.store
+        self.root = str(self.store.root)
+        table = session._table
+        self.by_ref: dict[str, Derivation] = dict(table.by_ref) if table is not None else {}
+        self.conn = self.store.db.conn()
+        self.recs: dict[str, _Rec | None] = {}
+        self.docs: dict[str, dict[str, Any]] = {}
+        self.new_rows: list[tuple[str, str]] = []
+        self.index = _open_index(str(self.store.meta / "query-index.sqlite"))
+
+    def rec(self, ref: str, name: str | None = None) -> _Rec | None:
+        """The record of derivation ``ref`` (a key, or a FOD's content identity), or None."""
+        if ref in self.recs:
+            return self.recs[ref]
+        d = self.by_ref.get(ref)
+        rec = _Rec.of(d, self.by_ref) if d is not None else self._from_store(ref, name)
+        self.recs[ref] = rec
+        return rec
+
+    def _from_store(self, ref: str, name: str | None) -> _Rec | None:
+        c = self.conn
+        if name is None:
+            row = c.execute("SELECT key, name FROM derivations WHERE key=?", (ref,)).fetchone()
+            if row is None:
+                row = c.execute("SELECT key, name FROM derivations WHERE identity=? ORDER BY key LIMIT 1", (ref,)).fetchone()
+            if row is None:
+                return None
+            key, name = row
+        else:
+            key = ref
+        if self.index is not None:
+            hit = self.index.execute(f"SELECT doc FROM {_INDEX_TABLE} WHERE key=?", (key,)).fetchone()
+            if hit is not None:
+                try:
+                    rec = _Rec.from_row(key, hit[0])
+                except (ValueError, TypeError):
+                    rec = None
+                if rec is not None and rec.name == name:
+                    return rec
+        doc = self.doc(key, name)
+        if doc is None:
+            return None
+        rec = _Rec.from_doc(key, doc)
+        self.new_rows.append(rec.index_row())
+        return rec
+
+    def doc(self, key: str, name: str) -> dict[str, Any] | None:
+        """The decoded ``.drv`` document of ``key`` (not validated: see the module docstring)."""
+        hit = self.docs.get(key)
+        if hit is None:
+            try:
+                with open(f"{self.root}/{key}-{name}.drv", "rb") as f:
+                    hit = json.loads(f.read())
+            except (OSError, ValueError):
+                return None
+            self.docs[key] = hit
+        return hit
+
+    def full_doc(self, rec: _Rec) -> dict[str, Any] | None:
+        """Args and env of a record (for sites): from the table, else from its .drv file."""
+        d = self.by_ref.get(rec.key)
+        if d is not None:
+            return {"builder": d.builder, "args": list(d.args), "env": dict(d.env)}
+        return self.doc(rec.key, rec.name)
+
+    def flush(self) -> None:
+        """Remember the records read from .drv files (one transaction; best effort)."""
+        if self.index is None or not self.new_rows:
+            return
+        try:
+            with self.index:
+                self.index.executemany(f"INSERT OR IGNORE INTO {_INDEX_TABLE} VALUES (?, ?)", self.new_rows)
+        except sqlite3.Error:
+            pass
+        self.new_rows = []
+
+
+_INDEX_TABLE = "drvs_v1"  # a new row format gets a new table name
+
+
+def _open_index(path: str) -> sqlite3.Connection | None:
+    try:
+        conn = sqlite3.connect(path, timeout=2.0, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {_INDEX_TABLE} (key TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID")
+        conn.isolation_level = "DEFERRED"
+        return conn
+    except sqlite3.Error:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# walking
+
+
+class _Builder:
+    """Accumulates a graph: nodes in discovery order, children, roles from first consumers."""
+
+    def __init__(self) -> None:
+        self.order: dict[str, tuple[str, str, str, _Rec | None]] = {}  # id -> (name, type, kind, rec)
+        self.children: dict[str, list[Edge]] = {}
+        self.role: dict[str, str] = {}
+
+    def add(self, nid: str, name: str, type_: str, kind: str, rec: _Rec | None = None) -> bool:
+        if nid in self.order:
+            return False
+        self.order[nid] = (name, type_, kind, rec)
+        return True
+
+    def finish(self, roots: list[str], built: dict[str, bool], outputs: dict[str, tuple], reader: _Reader,
+               as_outputs: bool = False) -> Graph:
+        nodes: dict[str, Node] = {}
+        for nid, (name, type_, kind, rec) in self.order.items():
+            if kind in _GENERIC and nid in self.role:
+                kind = self.role[nid]
+            if rec is None:
+                nodes[nid] = Node(nid, name, type_, kind, built.get(nid, True))
+            else:
+                is_built = True if as_outputs else built.get(nid, False)
+                nodes[nid] = Node(nid, name, type_, kind, is_built, rec.key, rec.builder, rec.fixed, outputs.get(nid, ()))
+        records = {nid: rec for nid, (_n, _t, _k, rec) in self.order.items() if rec is not None and not as_outputs}
+        return Graph(roots, nodes, self.children, as_outputs, records, reader)
+
+
+def _source_node(b: _Builder, basename: str) -> str:
+    b.add(basename, StorePath.parse(basename).name, "source", "source")
+    return basename
+
+
+def derivation_graph(session: Session, targets: Sequence[Target]) -> Graph:
+    """The derivation graph of ``targets`` (derivations and the sources they read)."""
+    reader = _Reader(session)
+    b = _Builder()
+    roots: list[str] = []
+    stack: list[_Rec] = []
+    for t in targets:
+        if t.drv is not None:
+            rec = reader.rec(t.drv.ref) or _Rec.of(t.drv, reader.by_ref)
+            if b.add(rec.id, rec.name, "derivation", kind_of_builder(rec.builder), rec):
+                stack.append(rec)
+            roots.append(rec.id)
+        elif t.path is not None:
+            roots.append(_path_node(session, b, t.path))
+    pending = list(reversed(stack))
+    while pending:
+        rec = pending.pop()
+        kind = kind_of_builder(rec.builder)
+        spec_keys = dict(rec.spec_keys)
+        edges: list[Edge] = []
+        fresh: list[_Rec] = []
+        for slot, ref, outs, name in rec.inputs:
+            child = reader.rec(ref, name)
+            if child is None:
+                cid = f"{ref}-unknown.drv"
+                b.add(cid, ref, "derivation", "missing", None)
+            else:
+                cid = child.id
+                if b.add(cid, child.name, "derivation", kind_of_builder(child.builder), child):
+                    fresh.append(child)
+            edges.append(Edge(rec.id, cid, slot, outs))
+            role = ROLES.get((kind, spec_keys.get(slot, "")))
+            if role:
+                b.role.setdefault(cid, role)
+        for slot, basename in rec.srcs:
+            _source_node(b, basename)
+            edges.append(Edge(rec.id, basename, slot))
+            role = ROLES.get((kind, spec_keys.get(slot, "")))
+            if role:
+                b.role.setdefault(basename, role)
+        edges.sort(key=lambda e: e.slot)
+        b.children[rec.id] = edges
+        pending.extend(reversed(fresh))
+    reader.flush()
+    keys = {nid: rec.key for nid, (_n, _t, _k, rec) in b.order.items() if rec is not None}
+    realised = session.store.realisations(keys.values())
+    built = {nid: key in realised for nid, key in keys.items()}
+    outputs = {nid: tuple((o, p.basename) for o, p in realised[key].outputs.items()) for nid, key in keys.items() if key in realised}
+    return b.finish(roots, built, outputs, reader)
+
+
+def _path_node(session: Session, b: _Builder, path: StorePath) -> str:
+    """A root that is a store path without a known derivation (a source, or an orphan output)."""
+    kind = "source"
+    try:
+        info = session.store.path_info(path)
+        if info.kind == "output":
+            kind = "output"
+    except SkiffError:
+        pass
+    b.add(path.basename, path.name, "source" if kind == "source" else "output", kind)
+    return path.basename
+
+
+def output_graph(session: Session, targets: Sequence[Target]) -> Graph:
+    """The output graph of ``targets``: their realized outputs and everything those refer to."""
+    store = session.store
+    reader = _Reader(session)
+    b = _Builder()
+    roots: list[str] = []
+    for t in targets:
+        if t.path is None:
+            name = t.drv.name if t.drv is not None else t.label
+            raise SkiffError(NOT_BUILT, f"'{name}' is not built, so it has no outputs to query",
+                             help=["build it first, or query its derivations (without --outputs)"])
+        roots.append(t.path.basename)
+    c = reader.conn
+    stack = list(reversed(dict.fromkeys(roots)))
+    rows: dict[str, tuple[str, str | None]] = {}
+    seen: set[str] = set(stack)
+    q_refs = "SELECT reference FROM refs WHERE referrer=? ORDER BY reference"
+    q_path = "SELECT kind, deriver FROM paths WHERE path=?"
+    while stack:
+        base = stack.pop()
+        row = c.execute(q_path, (base,)).fetchone()
+        kind, deriver = row if row is not None else ("source", None)
+        rows[base] = (kind, deriver)
+        rec = reader.rec(deriver) if deriver else None
+        own = kind_of_builder(rec.builder) if rec is not None else ("source" if kind == "source" else kind)
+        b.add(base, StorePath.parse(base).name, "output" if kind == "output" else kind, own, rec)
+        src_slots = {basename: slot for slot, basename in rec.srcs} if rec is not None else {}
+        spec_keys = dict(rec.spec_keys) if rec is not None else {}
+        edges = []
+        fresh = []
+        for (ref,) in c.execute(q_refs, (base,)):
+            if ref == base:
+                continue  # a self-reference
+            edges.append(Edge(base, ref, ""))
+            role = ROLES.get((own, spec_keys.get(src_slots.get(ref, ""), "")))
+            if role:
+                b.role.setdefault(ref, role)
+            if ref not in seen:
+                seen.add(ref)
+                fresh.append(ref)
+        b.children[base] = edges
+        stack.extend(reversed(fresh))
+    reader.flush()
+    return b.finish(roots, {}, {}, reader, as_outputs=True)
+
+
+def graph_of(session: Session, targets: Sequence[Target], *, outputs: bool = False) -> Graph:
+    return output_graph(session, targets) if outputs else derivation_graph(session, targets)
+
+
+# ---------------------------------------------------------------------------------------------
+# queries over a graph
+
+
+def tree_lines(graph: Graph, *, depth: int | None = None, keep: set[str] | None = None,
+               sites: bool = False) -> list[TreeLine]:
+    """The graph as a tree in pre-order: each node is expanded once; a node met again is a
+    ``shared`` line without children.  ``keep`` restricts the walk to those nodes (why-depends);
+    ``depth`` cuts it; ``sites`` explains every edge."""
+    lines: list[TreeLine] = []
+    expanded: set[str] = set()
+    roots = [r for r in graph.roots if keep is None or r in keep]
+    stack: list[tuple[str, Edge | None, int, bool]] = [(r, None, 0, i == len(roots) - 1) for i, r in enumerate(roots)][::-1]
+    while stack:
+        nid, edge, d, last = stack.pop()
+        kids = [e for e in graph.children.get(nid, ()) if keep is None or e.child in keep]
+        shared = nid in expanded and bool(kids)
+        explained = edge_sites_of(graph, edge) if sites and edge is not None else ()
+        lines.append(TreeLine(d, nid, edge, shared, last, explained))
+        if nid in expanded or (depth is not None and d >= depth):
+            continue
+        expanded.add(nid)
+        for i in range(len(kids) - 1, -1, -1):
+            stack.append((kids[i].child, kids[i], d + 1, i == len(kids) - 1))
+    return lines
+
+
+def requisites(graph: Graph) -> list[str]:
+    """Every node of the graph, dependencies before their dependents (post-order)."""
+    order: list[str] = []
+    done: set[str] = set()
+    for root in graph.roots:
+        if root in done:
+            continue
+        stack: list[tuple[str, int]] = [(root, 0)]
+        done.add(root)
+        while stack:
+            nid, i = stack[-1]
+            kids = graph.children.get(nid, ())
+            if i < len(kids):
+                stack[-1] = (nid, i + 1)
+                child = kids[i].child
+                if child not in done:
+                    done.add(child)
+                    stack.append((child, 0))
+            else:
+                stack.pop()
+                order.append(nid)
+    return order
+
+
+def referrers(session: Session, graph: Graph) -> list[Node]:
+    """What refers to the graph's roots: derivations that read them (this evaluation's and the
+    store's), or, in the output graph, the valid paths whose bytes mention them."""
+    reader: _Reader = graph.reader
+    roots = set(graph.roots)
+    found: dict[str, Node] = {}
+    if not graph.outputs:
+        for d in reader.by_ref.values():  # the evaluation's derivations (maybe not written yet)
+            rec = reader.rec(d.ref)
+            if rec is None:
+                continue
+            reads = [_child_id(reader, r, n) for _s, r, _o, n in rec.inputs] + [b for _s, b in rec.srcs]
+            if roots.intersection(reads):
+                found[rec.id] = _drv_node(reader, rec)
+    for root in graph.roots:
+        for sp in session.store.referrers(StorePath.parse(root)):
+            is_drv = sp.basename.endswith(".drv")
+            if sp.basename == root or is_drv == graph.outputs:
+                continue
+            if is_drv:
+                rec = reader.rec(sp.basename[: sp.basename.index("-")], sp.name[: -len(".drv")])
+                if rec is not None:
+                    found[rec.id] = _drv_node(reader, rec)
+            else:
+                found[sp.basename] = _output_node(session, reader, sp)
+    reader.flush()
+    nodes = sorted(found.values(), key=lambda n: (n.name, n.id))
+    realised = session.store.realisations(n.key for n in nodes if n.key)
+    return [attrs.evolve(n, built=True, outputs=tuple((o, p.basename) for o, p in realised[n.key].outputs.items()))
+            if n.key in realised else n for n in nodes]
+
+
+def _child_id(reader: _Reader, ref: str, name: str | None) -> str | None:
+    rec = reader.rec(ref, name)
+    return rec.id if rec is not None else None
+
+
+def _drv_node(reader: _Reader, rec: _Rec) -> Node:
+    return Node(rec.id, rec.name, "derivation", kind_of_builder(rec.builder), False, rec.key, rec.builder, rec.fixed)
+
+
+def _output_node(session: Session, reader: _Reader, sp: StorePath) -> Node:
+    info = session.store.path_info(sp)
+    rec = reader.rec(info.deriver) if info.deriver else None
+    kind = kind_of_builder(rec.builder) if rec is not None else info.kind
+    return Node(sp.basename, sp.name, info.kind, kind, True, builder=rec.builder if rec else None)
+
+
+# ---------------------------------------------------------------------------------------------
+# why-depends
+
+
+def find_dependency(session: Session, graph: Graph, text: str, resolve: Any) -> set[str]:
+    """The nodes of ``graph`` a DEPENDENCY argument names: a TARGET (store path, .drv, out-link,
+    FILE#ATTR or a .sk file, through ``resolve``), a source file or folder on disk (by the store
+    path it would have), or a node's name or store basename."""
+    store = session.store
+    root = str(store.root) + "/"
+    path = os.path.abspath(os.path.join(session.options.cwd, text))
+    looks_stored = path.startswith(root) or os.path.realpath(path).startswith(root) or (
+        "/" not in text and text.endswith(".drv") and len(text) > 27 and text[26] == "-")
+    if looks_stored or "#" in text or text.endswith(".sk"):
+        ids: set[str] = set()
+        for t in resolve(text):
+            if t.drv is not None and not graph.outputs:
+                ids.add(f"{t.drv.key}-{t.drv.name}.drv")
+                rec = graph.reader.rec(t.drv.ref)
+                if rec is not None:
+                    ids.add(rec.id)
+            if t.path is not None:
+                ids.add(t.path.basename)
+        return ids
+    if os.path.lexists(path):
+        from skiffeval.session.storeio import store_name
+
+        return {store.hash_source(path, store_name(path)).basename}
+    by_name = {nid for nid, n in graph.nodes.items() if text in (n.name, nid, n.name.removesuffix(".drv"))}
+    if by_name:
+        return by_name
+    raise SkiffError(UNKNOWN_DEPENDENCY, f"'{text}' names nothing in the closure of '{', '.join(graph.roots)}'",
+                     help=did_you_mean_help(text, sorted({n.name for n in graph.nodes.values()})) or
+                     ["give a store path, a .drv, FILE#ATTR, a source file, or the name of a derivation in the closure"])
+
+
+def why_depends(graph: Graph, deps: set[str], *, all_paths: bool = False) -> list[TreeLine]:
+    """How the graph's roots reach ``deps``: the shortest chain (breadth-first), or with
+    ``all_paths`` every node on some path, as a tree with shared sub-trees marked.  Each line
+    carries the sites of its edge.  E400 when no root reaches a dependency."""
+    targets = deps & graph.nodes.keys()
+    if not targets:
+        return []
+    # nodes that reach a dependency: reverse breadth-first search from the dependencies
+    parents: dict[str, list[str]] = {}
+    for nid, edges in graph.children.items():
+        for e in edges:
+            parents.setdefault(e.child, []).append(nid)
+    reach = set(targets)
+    queue = list(targets)
+    while queue:
+        nid = queue.pop()
+        for p in parents.get(nid, ()):
+            if p not in reach:
+                reach.add(p)
+                queue.append(p)
+    roots = [r for r in graph.roots if r in reach]
+    if not roots:
+        return []
+    if all_paths:
+        return tree_lines(attrs.evolve(graph, roots=roots), keep=reach, sites=True)
+    # one shortest chain from the first root that reaches a dependency
+    start = roots[0]
+    came: dict[str, Edge | None] = {start: None}
+    frontier = [start]
+    end = start if start in targets else None
+    while frontier and end is None:
+        nxt = []
+        for nid in frontier:
+            for e in graph.children.get(nid, ()):
+                if e.child in reach and e.child not in came:
+                    came[e.child] = e
+                    if e.child in targets:
+                        end = e.child
+                        break
+                    nxt.append(e.child)
+            if end is not None:
+                break
+        frontier = nxt
+    chain: list[Edge] = []
+    cur = end
+    while cur is not None and came[cur] is not None:
+        edge = came[cur]
+        chain.append(edge)
+        cur = edge.parent
+    chain.reverse()
+    out = [TreeLine(0, start, None, False, True)]
+    for i, e in enumerate(chain):
+        out.append(TreeLine(i + 1, e.child, e, False, True, edge_sites_of(graph, e)))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# sites: where a consumer names an input
+
+
+def edge_sites_of(graph: Graph, edge: Edge) -> tuple[Site, ...]:
+    """The sites of an edge of the derivation graph (none in the output graph)."""
+    rec = graph.records.get(edge.parent)
+    if graph.outputs or not edge.slot or rec is None or graph.reader is None:
+        return ()
+    doc = graph.reader.full_doc(rec)
+    return edge_sites(doc, edge.slot) if doc is not None else ()
+
+
+def edge_sites(doc: dict[str, Any], slot: str) -> tuple[Site, ...]:
+    """The places in a derivation (``builder``, ``args``, ``env`` of its document) where the
+    placeholder of input ``slot`` appears; inside a JSON value (a builtin builder's ``spec``),
+    the entry that holds it."""
+    found: list[Site] = []
+
+    def mentions(text: str) -> bool:
+        return any(m.group(2) == slot for m in _PLACEHOLDER.finditer(text))
+
+    def scan(field: str, text: str) -> None:
+        if not mentions(text):
+            return
+        if text[:1] in "{[":
+            try:
+                value = json.loads(text)
+            except ValueError:
+                value = None
+            if isinstance(value, (dict, list)):
+                before = len(found)
+                _walk_json(field, value, mentions, found)
+                if len(found) > before:
+                    return
+        found.append(Site(field))
+
+    scan("builder", doc.get("builder", ""))
+    for i, a in enumerate(doc.get("args", ())):
+        scan(f"args[{i}]", a)
+    for name, value in sorted(doc.get("env", {}).items()):
+        scan(f"env.{name}", value)
+    return tuple(found)
+
+
+def _walk_json(field: str, value: Any, mentions: Any, found: list[Site]) -> None:
+    """Append a site for every string inside ``value`` that mentions the slot (iterative)."""
+    stack: list[tuple[str, Any, dict | None]] = [("", value, None)]
+    while stack:
+        path, v, entry = stack.pop()
+        if isinstance(v, dict):
+            if any(k in v and isinstance(v[k], str) for k in _ENTRY_KEYS):
+                entry = v
+            for k in sorted(v, reverse=True):
+                stack.append((f"{path}.{k}" if path else k, v[k], entry))
+        elif isinstance(v, list):
+            for i in range(len(v) - 1, -1, -1):
+                stack.append((f"{path}[{i}]", v[i], entry))
+        elif isinstance(v, str) and mentions(v):
+            e = entry or {}
+            found.append(Site(field, path, *(e.get(k) if isinstance(e.get(k), str) else None for k in _ENTRY_KEYS)))
+
+
+# ---------------------------------------------------------------------------------------------
+# path-info
+
+
+def path_records(session: Session, paths: Sequence[StorePath], *, recursive: bool = False,
+                 closure_sizes: bool = False) -> list[PathRecord]:
+    """What the store knows of ``paths`` (with ``recursive``, of their whole closure, dependencies
+    first), with closure sizes when asked.
+
+    Closure sizes in linear passes: each path gets a bit (in post-order); a path's closure is the
+    OR of its references' closures (Python integers as bit sets, so a 10,000-path closure costs
+    10,000 ORs of 1.25 KB), and its size is summed one bit plane of the sizes at a time
+    (``popcount(closure & plane_b) << b``) instead of path by path.
+    """
+    store = session.store
+    c = store.db.conn()
+    q_row = "SELECT kind, size, files, sha256, deriver FROM paths WHERE path=?"
+    q_refs = "SELECT reference FROM refs WHERE referrer=? ORDER BY reference"
+    q_name = "SELECT name FROM derivations WHERE key=?"
+    rows: dict[str, tuple] = {}
+    refs: dict[str, tuple[str, ...]] = {}
+    order: list[str] = []  # post-order
+    walk = recursive or closure_sizes
+    for start in dict.fromkeys(p.basename for p in paths):
+        if start in rows:
+            continue
+        stack: list[tuple[str, int]] = [(start, 0)]
+        rows[start] = _path_row(store, c, q_row, start)
+        while stack:
+            base, i = stack[-1]
+            if base not in refs:
+                refs[base] = tuple(r for (r,) in c.execute(q_refs, (base,)) if r != base)
+            kids = refs[base] if walk else ()
+            if i < len(kids):
+                stack[-1] = (base, i + 1)
+                child = kids[i]
+                if child not in rows:
+                    rows[child] = _path_row(store, c, q_row, child)
+                    stack.append((child, 0))
+            else:
+                stack.pop()
+                order.append(base)
+    sizes: dict[str, int] = {}
+    if closure_sizes:
+        index = {b: i for i, b in enumerate(order)}
+        closure: dict[str, int] = {}
+        for b in order:  # references come before referrers
+            bits = 1 << index[b]
+            for r in refs[b]:
+                bits |= closure.get(r, 0)
+            closure[b] = bits
+        planes: list[int] = []
+        for i, b in enumerate(order):
+            size = rows[b][1]
+            bit = 0
+            while size:
+                if size & 1:
+                    while len(planes) <= bit:
+                        planes.append(0)
+                    planes[bit] |= 1 << i
+                size >>= 1
+                bit += 1
+        for b in order:
+            bits = closure[b]
+            sizes[b] = sum((bits & plane).bit_count() << k for k, plane in enumerate(planes) if plane)
+    wanted = order if recursive else list(dict.fromkeys(p.basename for p in paths))
+    names: dict[str, str | None] = {}
+    out = []
+    for b in wanted:
+        kind, size, files, sha, deriver = rows[b]
+        if deriver and deriver not in names:
+            row = c.execute(q_name, (deriver,)).fetchone()
+            names[deriver] = f"{deriver}-{row[0]}.drv" if row else None
+        out.append(PathRecord(b, kind, size, files, sha, names.get(deriver) if deriver else None, refs[b],
+                              sizes.get(b) if closure_sizes else None))
+    return out
+
+
+def _path_row(store: Any, c: Any, q: str, base: str) -> tuple:
+    row = c.execute(q, (base,)).fetchone()
+    if row is None:
+        raise SkiffError(NOT_BUILT, f"'{base}' is not a valid path in the store '{store.root}'")
+    return row
+
+
+def store_paths_of(targets: Iterable[Target], *, drv_files: bool = False) -> list[StorePath]:
+    """The store paths ``path-info`` describes for ``targets``: each realized output (or, with
+    ``drv_files``, each derivation's .drv file); E401 for a derivation that is not built."""
+    out: list[StorePath] = []
+    for t in targets:
+        if drv_files and t.drv is not None:
+            out.append(t.drv.drv_path)
+        elif t.path is not None:
+            out.append(t.path)
+        else:
+            name = t.drv.name if t.drv is not None else t.label
+            raise SkiffError(NOT_BUILT, f"'{name}' is not built, so it has no output path",
+                             help=["build it first, or pass --drv to describe its .drv file"])
+    return out
