@@ -24,11 +24,11 @@ from skiffeval.eval.builtins.registry import Registry, builtin
 from skiffeval.eval.errors import type_error
 from skiffeval.eval.runtime import expect_attrs
 from skiffeval.eval.values import Attrs, CStr, PathValue, force
-from skiffeval.session.codes import BAD_LAYER, BAD_LAYER_NAME, LAYER_CYCLE, PATH_ESCAPE
+from skiffeval.session.codes import BAD_FRAGMENT, BAD_LAYER, BAD_LAYER_NAME, LAYER_CYCLE, PATH_ESCAPE
 
 __all__ = ["FIELDS", "Layer", "layer_builtins", "order_layers", "as_layer", "LAYER_NAME_RE"]
 
-LAYER_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*/[A-Za-z0-9_][A-Za-z0-9_.+/-]*$")
+LAYER_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*/[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
 
 # field -> (what it must be, for messages)
 FIELDS: dict[str, str] = {
@@ -141,7 +141,7 @@ def layer_builtins() -> Registry:
         name = force(spec.values["name"])
         name_span = spec.span_of("name") or span
         if type(name) is not str:
-            raise type_error("a string", name, name_span, "the layer name")
+            raise _wrong_type("name", name, name_span, "?")
         if not LAYER_NAME_RE.match(name):
             raise SkiffError(
                 BAD_LAYER_NAME,
@@ -160,6 +160,109 @@ def layer_builtins() -> Registry:
     return registry
 
 
+def _wrong_type(field: str, value: Any, span: Span | None, layer: str, what: str | None = None) -> SkiffError:
+    return SkiffError(
+        BAD_LAYER,
+        f"'{field}' of layer '{layer}' must be {what or FIELDS[field]}, found {_describe(value)}",
+        span,
+    )
+
+
+def _is_drv(value: Any) -> bool:
+    return type(value) is Attrs and force(value.values.get("type")) == "derivation"
+
+
+def _items(value: Any) -> tuple:
+    return tuple(force(v) for v in value) if type(value) is tuple else (value,)
+
+
+def _check_items(layer: str, field: str, value: Any, span: Span | None, ok) -> None:
+    for item in _items(value):
+        if not ok(item):
+            if field in ("buildroot", "kernel", "uboot", "busybox"):
+                raise SkiffError(
+                    BAD_FRAGMENT,
+                    f"expected a fragment file, an attribute set of symbols or fragment text in '{field}' of layer '{layer}', found {_describe(item)}",
+                    span,
+                )
+            if field == "overlay":
+                raise SkiffError(BAD_LAYER, f"expected a directory or a files {{ }} tree for 'overlay' entry of layer '{layer}', found {_describe(item)}", span)
+            if field == "external":
+                raise SkiffError(BAD_LAYER, f"expected a directory for 'external' entry of layer '{layer}', found {_describe(item)}", span)
+            raise _wrong_type(field, item, span, layer)
+
+
+_STR = (str, CStr)
+
+
+def _fragment_item(v: Any) -> bool:
+    return type(v) in (PathValue, Attrs) or type(v) in _STR
+
+
+def _dir_item(v: Any) -> bool:
+    return type(v) is PathValue
+
+
+def _overlay_item(v: Any) -> bool:
+    return type(v) is PathValue or _is_drv(v)
+
+
+def _script_item(v: Any) -> bool:
+    return type(v) is PathValue or _is_drv(v)
+
+
+def validate_fields(layer: Layer) -> None:
+    """Check the type of every field a layer sets (E152 at the field), forcing each field's top
+    level only; their contents are checked where they are used."""
+    name = layer.name
+    values = layer.value.values
+    for field in values:
+        if field in ("name", "type", "depends"):
+            continue
+        value = force(values[field])
+        span = layer.field_span(field)
+        if value is None:
+            continue
+        if field == "description" and type(value) not in _STR:
+            raise _wrong_type(field, value, span, name)
+        elif field == "unlisted" and type(value) is not bool:
+            raise _wrong_type(field, value, span, name)
+        elif field in ("buildroot", "kernel", "uboot", "busybox"):
+            _check_items(name, field, value, span, _fragment_item)
+        elif field == "defconfig" and type(value) not in _STR and type(value) is not PathValue:
+            raise _wrong_type(field, value, span, name)
+        elif field == "external":
+            _check_items(name, field, value, span, _dir_item)
+        elif field == "overlay":
+            _check_items(name, field, value, span, _overlay_item)
+        elif field == "cflags":
+            _check_items(name, field, value, span, lambda v: type(v) in _STR)
+        elif field == "users":
+            _check_items(name, field, value, span, lambda v: type(v) is PathValue or type(v) in _STR)
+        elif field in ("resources", "root") and type(value) is not PathValue:
+            raise _wrong_type(field, value, span, name)
+        elif field in ("patches", "hooks", "commands"):
+            if type(value) is not Attrs:
+                raise _wrong_type(field, value, span, name)
+            kinds = PATCH_KINDS if field == "patches" else HOOK_KINDS if field == "hooks" else None
+            for key in value.values:
+                where = value.span_of(key) or span
+                if kinds is not None and key not in kinds:
+                    raise SkiffError(BAD_LAYER, f"unknown {field} kind '{key}' in layer '{name}'", where,
+                                     help=did_you_mean_help(key, kinds) or [f"the kinds are {', '.join(kinds)}"])
+                item = force(value.values[key])
+                if field == "patches":
+                    _check_items(name, f"{field}", item, where, _dir_item)
+                elif field == "hooks":
+                    _check_items(name, f"{field}", item, where, _script_item)
+                elif type(item) is not PathValue and type(item) not in _STR and type(item) is not Attrs:
+                    raise SkiffError(BAD_LAYER, f"command '{key}' of layer '{name}' must be a script (a path or text) "
+                                     f"or {{ script; description; }}, found {_describe(item)}", where)
+
+
+_VALIDATED: dict[int, Any] = {}  # id -> the layer value (kept alive, so an id is never reused)
+
+
 def as_layer(value: Any, span: Span | None) -> Layer:
     """The ``Layer`` a value is, or a type error at ``span``."""
     value = force(value)
@@ -169,13 +272,18 @@ def as_layer(value: Any, span: Span | None) -> Layer:
         help = ["a layer file is usually a function of options: call it, e.g. '(import ./pi4.sk { })'"] if callable_value(value) else []
         raise SkiffError(BAD_LAYER, f"expected a layer, found {_describe(value)}", span, help=help)
     root = force(value.values.get("root"))
+    name = force(value.values["name"])
     if type(root) is PathValue:
         root_path = root.path
-    elif type(root) in (str, CStr) and str(root).startswith("/"):
-        root_path = str(root)
+    elif root is None:
+        root_path = "/"  # a layer made without a file (e.g. from the command line)
     else:
-        root_path = "/"
-    return Layer(force(value.values["name"]), value, root_path, span)
+        raise _wrong_type("root", root, value.span_of("root") or span, name)
+    layer = Layer(name, value, root_path, span)
+    if id(value) not in _VALIDATED:
+        validate_fields(layer)
+        _VALIDATED[id(value)] = value
+    return layer
 
 
 def callable_value(value: Any) -> bool:
