@@ -52,6 +52,7 @@ class RealizeEvent:
     seconds: float = 0.0
     error: SkiffError | None = attrs.field(default=None, eq=False)
     counts: tuple[int, int] = (0, 0)  # for "plan": (to consider, already valid)
+    fetch: int = 0  # for "plan": how many of those not valid are fixed-output (fetches)
 
 
 @attrs.frozen
@@ -199,7 +200,8 @@ def realize(
             store.write_derivations(g.by_key.values())
         done: dict[str, SortedMap[str, StorePath]] = {k: r.outputs for k, r in store.realisations(g.by_key).items()}
         needed = _needed(g, targets, done)
-        emit(RealizeEvent("plan", counts=(len(needed), sum(1 for k in needed if k in done))))
+        emit(RealizeEvent("plan", counts=(len(needed), sum(1 for k in needed if k in done)),
+                          fetch=sum(1 for k in needed if k not in done and g.by_key[k].fixed is not None)))
         if dry_run:
             return _plan(store, g, needed, done)
         with store.pending() as marker:
