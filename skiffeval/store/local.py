@@ -279,6 +279,8 @@ class LocalStore:
                     _write_new_file(f"{root}/{d.drv_path.basename}", data)
                     rows.append((d, len(data), hashlib.sha256(data).hexdigest()))
                 now = int(time.time())
+                # Rows are inserted in key order: B-tree inserts then touch each page once.
+                rows.sort(key=lambda r: r[0].key)
                 with self.db.transaction() as c:
                     c.executemany(
                         "INSERT OR IGNORE INTO derivations VALUES (?,?,?)",
@@ -290,7 +292,7 @@ class LocalStore:
                     )
                     c.executemany(
                         "INSERT OR IGNORE INTO refs VALUES (?,?)",
-                        [(d.drv_path.basename, p) for d, _, _ in rows for p in input_paths[d.key]],
+                        sorted((d.drv_path.basename, p) for d, _, _ in rows for p in input_paths[d.key]),
                     )
         for d in new:
             self._drv_cache[d.key] = d
