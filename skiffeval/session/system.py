@@ -30,7 +30,7 @@ import stat
 from typing import Any, Callable
 
 from skiffeval.derivation import FixedOutput
-from skiffeval.diagnostics import SkiffError, Span, did_you_mean_help
+from skiffeval.diagnostics import Note, SkiffError, Span, did_you_mean_help
 from skiffeval.eval.builtins.registry import Registry, builtin
 from skiffeval.eval.errors import type_error
 from skiffeval.eval.runtime import coerce_to_string, expect_attrs, expect_plain_string
@@ -158,7 +158,7 @@ class _SystemBuilder:
                 elif self._is_drv(value):
                     parts.append(self._drv_item(layer, value, span, what, spec))
                 elif type(value) is Attrs:
-                    parts.append(self._inline(layer, value, span, prefix))
+                    parts.append(self._inline(layer, value, span, prefix, spec))
                 elif type(value) in (str, CStr):
                     text = spec.add(coerce_to_string(self.ev, value, span))
                     where = self.span_doc(span, layer, "(text)", 1)
@@ -172,13 +172,13 @@ class _SystemBuilder:
                     )
         return parts
 
-    def _inline(self, layer: Layer, value: Attrs, span: Span | None, prefix: str) -> dict[str, Any]:
+    def _inline(self, layer: Layer, value: Attrs, span: Span | None, prefix: str, spec: _Spec) -> dict[str, Any]:
         lines, spans = [], []
         for symbol in value.values:  # definition order is the user's order
             where = value.span_of(symbol) or span
             v = force(value.values[symbol])
-            if type(v) is CStr:
-                v = str(v)
+            if type(v) is CStr:  # a string that names store paths: they become inputs
+                v = spec.add((str(v), v.context))
             if v is None:
                 continue
             lines.append(render_fragment_value(symbol, v, prefix=prefix, span=where))
@@ -350,30 +350,41 @@ class _SystemBuilder:
                 cflags.append(_str(ev, value, span, f"'cflags' of layer '{layer.name}'"))
         if cflags:
             generated.append(("BR2_TARGET_OPTIMIZATION", (" ".join(cflags), frozenset())))
-        # base defconfig: the last layer that names one
+        # the merged Buildroot config, and its base: the last layer's 'defconfig' (a name from
+        # Buildroot's configs/, or a file of the layer, which becomes an input)
+        spec = _Spec()
         base_defconfig = None
         for layer in self.layers:
             value = layer.get("defconfig")
             if value is not None:
                 span = layer.field_span("defconfig")
                 if type(value) is PathValue:
-                    base_defconfig = layer.check_path(value.path, span, "defconfig")
+                    base_defconfig = self._path_item(layer, value, span, "defconfig", spec, "file")["path"]
                 else:
                     base_defconfig = expect_plain_string(value, span, f"'defconfig' of layer '{layer.name}'")
-        # the merged Buildroot config
-        spec = _Spec()
         parts = self.fragment_parts("buildroot", spec, "")
         gen_doc = [{"symbol": s, "value": spec.add(v)} for s, v in generated if s != "BR2_TARGET_OPTIMIZATION"]
         gen_doc += [{"symbol": s, "value": spec.add(v)} for s, v in generated if s == "BR2_TARGET_OPTIMIZATION"]
         config = self.make("config", "config-merge", spec.text({"parts": parts, "generated": gen_doc, "base": base_defconfig}), ("out", "provenance"))
         add("config", config)
-        # resolved, show_info and image (need the Buildroot source)
-        attrs_out["resolved"] = self._resolved(config, external_drv, buildroot, buildroot_span)
+        # resolved, show_info and image need the Buildroot source (and the host's compiler
+        # version): they are made when asked for, so the offline bundle needs neither
+        lazy: dict[str, Any] = {}
+
+        def made(_env: Any) -> dict[str, Any]:
+            if not lazy:
+                lazy["resolved"] = self._resolved(config, external_drv, buildroot, buildroot_span)
+                if buildroot is not None:
+                    lazy.update(buildroot_derivations(
+                        self.ev, self.table, self.name, buildroot, buildroot_span, lazy["resolved"],
+                        self.value(external_drv) if external_drv is not None else None, self.span,
+                    ))
+            return lazy
+
+        attrs_out["resolved"] = Thunk(lambda env: force(made(env)["resolved"]), None, ("attribute 'resolved'", self.span))
         if buildroot is not None:
-            attrs_out.update(buildroot_derivations(
-                self.ev, self.table, self.name, buildroot, buildroot_span, attrs_out["resolved"],
-                self.value(external_drv) if external_drv is not None else None, self.span,
-            ))
+            attrs_out["show_info"] = Thunk(lambda env: made(env)["show_info"], None, ("attribute 'show_info'", self.span))
+            attrs_out["image"] = Thunk(lambda env: made(env)["image"], None, ("attribute 'image'", self.span))
         # the default bundle
         spec = _Spec()
         entries = {k: spec.add(v) for k, v in bundle_entries.items()}
@@ -433,11 +444,26 @@ def _special_modes(root: str) -> dict[str, str]:
             st = os.lstat(path)
             if stat.S_ISLNK(st.st_mode):
                 continue
-            mode = stat.S_IMODE(st.st_mode)
+            # group and other write bits follow the checkout's umask, not the layer's intent
+            mode = stat.S_IMODE(st.st_mode) & ~0o022
             usual = (0o755,) if stat.S_ISDIR(st.st_mode) else (0o644, 0o755)
             if mode not in usual:
-                modes[os.path.relpath(path, root)] = f"{mode:04o}"
+                rel = os.path.relpath(path, root)
+                _check_table_name(rel, None)
+                modes[rel] = f"{mode:04o}"
     return modes
+
+
+def _check_table_name(rel: str, span: Span | None) -> None:
+    """A file with a special mode is named in Buildroot's permission table, whose fields are
+    separated by blanks: such a name cannot hold one."""
+    if any(c.isspace() for c in rel):
+        raise SkiffError(
+            BAD_FILES,
+            f"'{rel}' has a special mode but its name holds a blank, which Buildroot's permission table cannot name",
+            span,
+            help=["rename the file, or give it mode 0644/0755 and set the mode in a post-build hook"],
+        )
 
 
 def _line_spans(text: str, where: list) -> list:
@@ -509,12 +535,24 @@ def system_builtins(host: SystemHost) -> Registry:
             if len(kinds) != 1:
                 raise SkiffError(BAD_FILES, f"the entry '{rel}' of 'files' needs exactly one of 'text', 'symlink' or 'source'", where)
             kind = kinds[0]
+            if kind == "source":
+                src = force(attrs.values["source"])
+                if type(src) is PathValue and ev.io.file_type(src.path) == "directory":
+                    raise SkiffError(BAD_FILES, f"the source of '{rel}' in 'files' is a directory; 'files' holds files",
+                                     attrs.span_of("source") or where, help=["put a directory into 'overlay' instead"])
             item[kind] = spec.add(coerce_to_string(ev, attrs.values[kind], attrs.span_of(kind) or where))
             mode = force(attrs.values.get("mode", "0755" if force(attrs.values.get("executable", False)) is True else "0644"))
             if type(mode) is not str or not mode.isdigit() or len(mode) not in (3, 4) or any(c > "7" for c in mode):
                 raise SkiffError(BAD_FILES, f"mode of '{rel}' must be an octal string such as \"0644\"", attrs.span_of("mode") or where)
             item["mode"] = mode
+            if mode not in ("0644", "0755"):
+                _check_table_name(rel, where)
             doc[rel] = item
+        names = sorted(doc)
+        for a, b in zip(names, names[1:]):
+            if b.startswith(a + "/"):
+                raise SkiffError(BAD_FILES, f"'{a}' of 'files' is a file, so '{b}' cannot be inside it", entries.span_of(b) or span,
+                                 related=[Note(f"'{a}' is defined here", entries.span_of(a))] if entries.span_of(a) else [])
         first = sorted(doc)[0].rsplit("/", 1)[-1] if doc else "empty"
         name = "files-" + (re.sub(r"[^A-Za-z0-9+._?=-]+", "_", first).lstrip(".") or "tree")
         drv = table.make(name, ("builtin:files", frozenset()), (), {"spec": spec.text({"entries": doc})}, span=span)
@@ -539,13 +577,19 @@ def system_builtins(host: SystemHost) -> Registry:
         if "values" in spec.values:
             values = expect_attrs(force(spec.values["values"]), spec.span_of("values") or span, "'values' of a fragment")
             lines = []
+            context: frozenset = frozenset()
             for symbol in values.values:
                 v = force(values.values[symbol])
-                lines.append(render_fragment_value(symbol, str(v) if type(v) is CStr else v, span=values.span_of(symbol) or span))
+                if type(v) is CStr:
+                    context |= v.context
+                    v = str(v)
+                lines.append(render_fragment_value(symbol, v, span=values.span_of(symbol) or span))
             text += "".join(line + "\n" for line in lines)
-        context: frozenset = frozenset()
+        else:
+            context = frozenset()
         if "text" in spec.values:
-            more, context = coerce_to_string(ev, spec.values["text"], spec.span_of("text") or span)
+            more, more_context = coerce_to_string(ev, spec.values["text"], spec.span_of("text") or span)
+            context |= more_context
             text += more if more.endswith("\n") or not more else more + "\n"
         drv = table.make(name, ("builtin:write-text", frozenset()), (), {"text": (text, context)}, span=span)
         return table.value(drv)

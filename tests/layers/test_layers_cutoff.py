@@ -188,9 +188,6 @@ def test_fixtures_unchanged():
     assert not (FIXTURES / "store").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the overlay's permission table records every mode other than 0644/0755 "
-                   "(session/system.py _special_modes), so a checkout made with umask 002 (0664 files, 0775 directories) "
-                   "gives other keys and makes the target's files group-writable")
 def test_the_same_keys_from_a_group_writable_checkout(tmp_path):
     normal = keys_of(prepare(tmp_path / "a", "checkout"))
     root = prepare(tmp_path / "b", "checkout")
