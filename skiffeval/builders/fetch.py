@@ -23,9 +23,10 @@ __all__: list[str] = []
 
 
 def _offline_help(ctx: BuildContext) -> list[str]:
-    name = ctx.env.get("inputName") or ctx.drv.name
+    what = "checkout" if ctx.builtin_name == "fetchgit" else "file"
     return [
-        f"supply the source yourself: --override-input {name}=/path/to/{'checkout' if ctx.builtin_name == 'fetchgit' else 'file'}",
+        f"supply it yourself with --override-input NAME=/path/to/{what}, NAME being the input this fetch is "
+        f"(e.g. --override-input buildroot=... for a system's Buildroot source)",
         "(the path is hashed and used as the input; a warning says so when it differs from the pin)",
     ]
 
@@ -57,7 +58,9 @@ def fetchgit(ctx: BuildContext) -> None:
         return proc
 
     def fail(proc: subprocess.CompletedProcess) -> SkiffError:
-        last = (proc.stderr.strip().splitlines() or ["git failed"])[-1]
+        lines = proc.stderr.strip().splitlines() or ["git failed"]
+        # git says what went wrong on its 'fatal:' line; later lines are advice
+        last = next((x for x in lines if x.startswith(("fatal:", "error:"))), lines[0])
         return SkiffError(BUILD_FAILED, f"cannot fetch '{url}' at '{rev}': {last}", help=_offline_help(ctx))
 
     proc = git("init", "-q", work)

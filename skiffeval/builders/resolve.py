@@ -100,5 +100,5 @@ def kconfig_resolve(ctx: BuildContext) -> None:
         json.dump(result.report.to_json(), f, indent=1, sort_keys=True)
         f.write("\n")
     with open(report / "report.txt", "w", encoding="utf-8") as f:
-        f.write(result.report.to_text())
+        f.write(result.report.to_text(info=True))
     ctx.log.write(result.report.to_text())

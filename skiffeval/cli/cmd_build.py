@@ -62,10 +62,10 @@ def build_command(files, attrs_, jobs, dry_run, out_link, no_out_link, keep_goin
     else:
         session = ctx.session
         requests = [BuildRequest(f, tuple(attrs_), args) for f in files]
-        progress = Progress(ctx.output)
-        session.configure_images(dl_dir=dl_dir, ccache_dir=ccache_dir, pure=pure, jobs=jobs,
-                                 on_progress=progress.buildroot, on_line=progress.buildroot_line)
-        outcome = session.build(requests, jobs=jobs, keep_going=keep_going, dry_run=dry_run, out_link=link, on_event=progress.event)
+        with Progress(ctx.output) as progress:
+            session.configure_images(dl_dir=dl_dir, ccache_dir=ccache_dir, pure=pure, jobs=jobs,
+                                     on_progress=progress.buildroot, on_line=progress.buildroot_line)
+            outcome = session.build(requests, jobs=jobs, keep_going=keep_going, dry_run=dry_run, out_link=link, on_event=progress.event)
         if dry_run:
             ctx.output.diagnostics(session.warnings)
             progress.plan(outcome.result)

@@ -153,8 +153,8 @@ def _configure(ctx: Context, root: str, extra: tuple[str, ...], config: str, wor
     targets = session.derivations_of(system.values["config"], "config")
     if with_buildroot:
         targets += session.derivations_of(system.values["resolved"], "resolved")
-    progress = Progress(ctx.output)
-    outcome = session.realize_targets(targets, jobs=jobs, on_event=progress.event)
+    with Progress(ctx.output) as progress:
+        outcome = session.realize_targets(targets, jobs=jobs, on_event=progress.event)
     paths = {label: path.basename for label, _, _, path in outcome.targets}
     record = {"config": paths["config"], "resolved": paths.get("resolved"), "report": None, "chain": system.values["chain"],
               "warnings": [w.to_json() for w in _unique(session.warnings)]}

@@ -60,6 +60,7 @@ class Session:
         self._host: dict[str, str] | None = None
         self._system_host: SystemHost | None = None
         self.inputs = InputLog()  # what evaluation read (for the evaluation cache)
+        self._inputs_seen: set[str] = set()  # the names --override-input could have replaced
 
     # -- parts -------------------------------------------------------------------------------
 
@@ -114,6 +115,7 @@ class Session:
     def _override(self, name: str, value: Any, span: Span | None) -> Any:
         """The input ``name`` as given by ``--override-input`` (hashed into the store), or ``value``."""
         overrides = dict(self.options.overrides)
+        self._inputs_seen.add(name)
         if name not in overrides:
             return value
         path = os.path.abspath(os.path.join(self.options.cwd, overrides[name]))
@@ -224,6 +226,46 @@ class Session:
             )
         return out
 
+    def _explain_failure(self, exc: Any) -> SkiffError:
+        """A build failure in the domain's terms: a failed fetch is E158; a builder error whose
+        span names a file by its derivation label points at the file itself."""
+        from skiffeval.session.codes import FETCH_FAILED
+
+        first = exc.failures[0]
+        drv = self.table.by_key.get(first.key)
+        if drv is not None and drv.builder in ("builtin:fetchurl", "builtin:fetchgit") and first.error.code.code == "E112":
+            return SkiffError(FETCH_FAILED, first.error.message, first.error.span,
+                              help=first.error.help, notes=first.error.notes)
+        span = exc.span or first.error.span
+        labels = self._system_host.labels if self._system_host is not None else {}
+        if span is not None and span.file in labels:
+            import attrs as _attrs
+
+            from skiffeval.diagnostics import Source
+
+            path = labels[span.file]
+            try:
+                with open(path, encoding="utf-8") as f:
+                    source = Source(self.evaluator.display_name(path), f.read(), path)
+            except OSError:
+                source = None
+            exc.span = _attrs.evolve(span, file=self.evaluator.display_name(path), source=source)
+        return exc
+
+    def check_overrides(self) -> None:
+        """Every ``--override-input NAME`` must name an input the evaluation had (E159)."""
+        from skiffeval.diagnostics import did_you_mean_help
+
+        for name, path in self.options.overrides:
+            if name not in self._inputs_seen:
+                known = sorted(self._inputs_seen)
+                raise SkiffError(
+                    BAD_OVERRIDE,
+                    f"--override-input {name}={path}: no input of this evaluation is named '{name}'",
+                    help=did_you_mean_help(name, known) or ([f"the inputs are {', '.join(known)}"] if known else
+                                                            ["only a system's 'buildroot' input can be overridden"]),
+                )
+
     def instantiate(self, request: BuildRequest) -> list[tuple[str, Derivation, str]]:
         """Evaluate a build request to the derivations it names."""
 
@@ -234,6 +276,7 @@ class Session:
             for path in request.attr_paths or ("",):
                 value = ev.select_path(root, path) if path else force(root)
                 found.extend(self.derivations_of(value, path))
+            self.check_overrides()
             return found
 
         return run_deep(work)
@@ -288,16 +331,21 @@ class Session:
         import skiffeval.builders.resolve  # noqa: F401
         from skiffeval.builders import realize
 
+        from skiffeval.store.realize import RealizeError
+
         drvs = list({d.key: d for _, d, _ in targets}.values())
-        result = realize(
-            self.store,
-            drvs,
-            graph=self.table.by_key,
-            jobs=jobs,
-            keep_going=keep_going,
-            dry_run=dry_run,
-            on_event=on_event,
-        )
+        try:
+            result = realize(
+                self.store,
+                drvs,
+                graph=self.table.by_key,
+                jobs=jobs,
+                keep_going=keep_going,
+                dry_run=dry_run,
+                on_event=on_event,
+            )
+        except RealizeError as exc:
+            raise self._explain_failure(exc) from None
         if dry_run:
             return BuildOutcome(tuple((label, d, o, None) for label, d, o in targets), result)
         done = tuple((label, d, o, result.outputs[d.key][o]) for label, d, o in targets)
@@ -381,7 +429,9 @@ def skiffos_value(session: Session, root: str, config: str, *, workspace: str = 
         }
         if overrides:
             spec["overrides"] = Attrs({k: PathValue(os.path.abspath(v)) for k, v in overrides.items()})
-        return force(call(ev, ev.primop("skiffos"), Attrs(spec), None))
+        value = force(call(ev, ev.primop("skiffos"), Attrs(spec), None))
+        session.check_overrides()
+        return value
 
     return run_deep(work)
 

@@ -43,8 +43,12 @@ class Listing:
 
 
 def _entry(session: Session, value: Any, file: str) -> LayerEntry:
+    """A listing line: the layer's name, description and the file that defines it."""
     layer = as_layer(value, None)
     deps = tuple(as_layer(d, None).name for d, _ in layer.items("depends"))
+    where = layer.value.span_of("name")
+    if where is not None and where.source is not None and where.source.path:
+        file = session.evaluator.display_name(where.source.path)
     return LayerEntry(layer.name, layer.description, layer.unlisted, file, deps)
 
 

@@ -30,12 +30,13 @@ delete at any time, never consulted for anything but queries.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
@@ -102,7 +103,9 @@ _PLACEHOLDER = re.compile(r"\$\{(inputs|sources)\.([A-Za-z0-9_][A-Za-z0-9_+-]*)[
 _ENTRY_KEYS = ("layer", "file", "label", "symbol")
 
 
+@functools.lru_cache(maxsize=256)
 def kind_of_builder(builder: str) -> str:
+    """``config`` for ``builtin:config-merge`` (``KINDS``), ``program`` for a program."""
     if builder.startswith("builtin:"):
         return KINDS.get(builder[len("builtin:"):], builder[len("builtin:"):])
     return "program"
@@ -110,10 +113,12 @@ def kind_of_builder(builder: str) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # records
+#
+# Nodes, edges and tree lines are NamedTuples, not frozen attrs classes: a 10,000-node query
+# makes ~30,000 edges and lines, and a frozen attrs class's __init__ costs several tuples'.
 
 
-@attrs.frozen
-class Node:
+class Node(NamedTuple):
     """A node of a query's graph.  ``id`` is its store basename (``<key>-<name>.drv`` for a
     derivation); ``type`` is ``derivation``, ``source`` or ``output``; ``built`` says whether a
     derivation is realized (sources and outputs are valid paths: always true); ``outputs``
@@ -140,8 +145,7 @@ class Node:
         return doc
 
 
-@attrs.frozen
-class Edge:
+class Edge(NamedTuple):
     """``parent`` reads ``child`` through the input ``slot`` (outputs ``outputs``); in the
     output graph ``slot`` is '' (a reference scanned from bytes)."""
 
@@ -154,8 +158,7 @@ class Edge:
         return {"from": self.parent, "to": self.child, "slot": self.slot, "outputs": list(self.outputs)}
 
 
-@attrs.frozen
-class Site:
+class Site(NamedTuple):
     """Where a consumer names an input: ``field`` (``builder``, ``args[2]``, ``env.NAME``), the
     ``path`` inside a JSON spec (``trees[1].path``), and the spec entry's ``layer``, ``file``
     (a file label), ``label`` and Kconfig ``symbol`` when it has them."""
@@ -168,7 +171,7 @@ class Site:
     symbol: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return attrs.asdict(self)
+        return dict(self._asdict())
 
 
 @attrs.define
@@ -191,8 +194,7 @@ class Graph:
         }
 
 
-@attrs.frozen
-class TreeLine:
+class TreeLine(NamedTuple):
     """One line of a tree: ``node`` at ``depth``, reached through ``edge`` (None for a root);
     ``shared`` when the node was expanded above (its children are not repeated); ``last`` when
     it is its parent's last child; ``sites`` explain the edge (why-depends only)."""
@@ -238,45 +240,78 @@ class PathRecord:
 # derivation records, from the table, the index or the .drv files
 
 
-@attrs.frozen
 class _Rec:
-    key: str
-    name: str
-    builder: str
-    fixed: bool
-    outputs: tuple[str, ...]
-    inputs: tuple[tuple[str, str, tuple[str, ...], str | None], ...]  # (slot, ref, outputs, child name if known)
-    srcs: tuple[tuple[str, str], ...]  # (slot, basename)
-    spec_keys: tuple[tuple[str, str], ...] = ()  # (slot, the top-level spec key that first names it)
+    """What a query needs of a derivation: identity, builder (and kind), inputs, sources and the
+    spec keys that name them.  A plain class: a 10,000-node walk makes 10,000 of them."""
 
-    @property
-    def id(self) -> str:
-        return f"{self.key}-{self.name}.drv"
+    __slots__ = ("key", "name", "builder", "fixed", "outputs", "inputs", "srcs", "spec_keys", "id", "kind")
+
+    def __init__(self, key: str, name: str, builder: str, fixed: bool, outputs: tuple[str, ...],
+                 inputs: tuple[tuple[str, str, tuple[str, ...]], ...], srcs: tuple[tuple[str, str], ...],
+                 spec_keys: tuple[tuple[str, str], ...] = ()) -> None:
+        self.key, self.name, self.builder, self.fixed, self.outputs = key, name, builder, fixed, outputs
+        self.inputs = inputs  # (slot, ref, outputs)
+        self.srcs = srcs  # (slot, basename)
+        self.spec_keys = spec_keys  # (slot, the top-level spec key that first names it)
+        self.id = f"{key}-{name}.drv"
+        self.kind = kind_of_builder(builder)
 
     @classmethod
-    def of(cls, d: Derivation, by_ref: dict[str, Derivation]) -> _Rec:
-        inputs = []
-        for slot, inp in d.input_drvs.items():
-            dep = by_ref.get(inp.key)
-            inputs.append((slot, inp.key, inp.outputs, dep.name if dep is not None and not inp.fixed else None))
-        return cls(d.key, d.name, d.builder, d.fixed is not None, d.outputs, tuple(inputs),
+    def of(cls, d: Derivation) -> _Rec:
+        return cls(d.key, d.name, d.builder, d.fixed is not None, d.outputs,
+                   tuple((slot, inp.key, inp.outputs) for slot, inp in d.input_drvs.items()),
                    tuple((s, p.basename) for s, p in d.input_srcs.items()), _spec_keys(d.builder, d.env))
 
     @classmethod
     def from_doc(cls, key: str, doc: dict[str, Any]) -> _Rec:
-        inputs = tuple((slot, i["key"], tuple(i["outputs"]), None) for slot, i in doc["input_drvs"].items())
+        inputs = tuple((slot, i["key"], tuple(i["outputs"])) for slot, i in doc["input_drvs"].items())
         return cls(key, doc["name"], doc["builder"], doc["fixed"] is not None, tuple(doc["outputs"]), inputs,
                    tuple(doc["input_srcs"].items()), _spec_keys(doc["builder"], doc["env"]))
 
     def index_row(self) -> tuple[str, str]:
-        return self.key, json.dumps([self.name, self.builder, self.fixed, self.outputs,
-                                     [[s, r, list(o)] for s, r, o, _n in self.inputs], self.srcs, self.spec_keys])
+        """The record as one text for the query index: fields split by control characters (a
+        ``str.split`` is several times faster than ``json.loads``), or JSON when a free-text
+        field (the builder, a spec key) contains one of them."""
+        free = self.builder + "".join(k for _s, k in self.spec_keys)
+        if any(c in free for c in _SEPS):
+            return self.key, json.dumps([self.name, self.builder, self.fixed, self.outputs,
+                                         [[s, r, o] for s, r, o in self.inputs], self.srcs, self.spec_keys])
+        ins, srcs, keys = self.inputs, self.srcs, self.spec_keys
+        return self.key, "\x1f".join((
+            self.name, self.builder, "1" if self.fixed else "", ",".join(self.outputs),
+            "\x1e".join(s for s, _r, _o in ins), "\x1e".join(r for _s, r, _o in ins),
+            "\x1e".join(",".join(o) for _s, _r, o in ins),
+            "\x1e".join(s for s, _b in srcs), "\x1e".join(b for _s, b in srcs),
+            "\x1e".join(s for s, _k in keys), "\x1e".join(k for _s, k in keys),
+        ))
 
     @classmethod
     def from_row(cls, key: str, text: str) -> _Rec:
-        name, builder, fixed, outputs, inputs, srcs, keys = json.loads(text)
-        return cls(key, name, builder, fixed, tuple(outputs), tuple((s, r, tuple(o), None) for s, r, o in inputs),
-                   tuple((s, b) for s, b in srcs), tuple((s, k) for s, k in keys))
+        if text[:1] == "[":
+            name, builder, fixed, outputs, inputs, srcs, keys = _loads(text)
+            return cls(key, name, builder, fixed, tuple(outputs), tuple([(s, r, tuple(o)) for s, r, o in inputs]),
+                       tuple([(s, b) for s, b in srcs]), tuple([(s, k) for s, k in keys]))
+        name, builder, fixed, outputs, islots, irefs, iouts, sslots, spaths, kslots, knames = text.split("\x1f")
+        ins = tuple(zip(islots.split("\x1e"), irefs.split("\x1e"), map(_outputs, iouts.split("\x1e")))) if islots else ()
+        srcs = tuple(zip(sslots.split("\x1e"), spaths.split("\x1e"))) if sslots else ()
+        keys = tuple(zip(kslots.split("\x1e"), knames.split("\x1e"))) if kslots else ()
+        return cls(key, name, builder, fixed == "1", _outputs(outputs), ins, srcs, keys)
+
+
+_OUTPUTS: dict[str, tuple[str, ...]] = {}
+
+
+def _outputs(text: str) -> tuple[str, ...]:
+    """``("out", "report")`` for ``"out,report"`` (the few distinct ones shared)."""
+    hit = _OUTPUTS.get(text)
+    if hit is None:
+        hit = _OUTPUTS[text] = tuple(text.split(","))
+    return hit
+
+
+_new = tuple.__new__  # a NamedTuple without its Python-level __new__ (hot loops only)
+_SEPS = ("\x1d", "\x1e", "\x1f")
+_loads = json.JSONDecoder().decode
 
 
 def _spec_keys(builder: str, env: Any) -> tuple[tuple[str, str], ...]:
@@ -297,8 +332,15 @@ def _spec_keys(builder: str, env: Any) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(found.items()))
 
 
+def _chunks(items: Sequence[Any], n: int = 500) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
 class _Reader:
-    """Derivation records by ref: the session's table first, then the store (index, files)."""
+    """Derivation records by ref: the session's table first, then the store — the query index,
+    else the ``.drv`` file (whose record then joins the index).  Reads are batched: a walk asks
+    for all the inputs of a wave of derivations at once (``prefetch``)."""
 
     def __init__(self, session: Session) -> None:
         self.store = session.store
@@ -311,41 +353,57 @@ class _Reader:
         self.new_rows: list[tuple[str, str]] = []
         self.index = _open_index(str(self.store.meta / "query-index.sqlite"))
 
-    def rec(self, ref: str, name: str | None = None) -> _Rec | None:
+    def rec(self, ref: str) -> _Rec | None:
         """The record of derivation ``ref`` (a key, or a FOD's content identity), or None."""
-        if ref in self.recs:
-            return self.recs[ref]
-        d = self.by_ref.get(ref)
-        rec = _Rec.of(d, self.by_ref) if d is not None else self._from_store(ref, name)
-        self.recs[ref] = rec
-        return rec
+        if ref not in self.recs:
+            self.prefetch((ref,))
+        return self.recs[ref]
 
-    def _from_store(self, ref: str, name: str | None) -> _Rec | None:
-        c = self.conn
-        if name is None:
-            row = c.execute("SELECT key, name FROM derivations WHERE key=?", (ref,)).fetchone()
-            if row is None:
-                row = c.execute("SELECT key, name FROM derivations WHERE identity=? ORDER BY key LIMIT 1", (ref,)).fetchone()
-            if row is None:
-                return None
-            key, name = row
-        else:
-            key = ref
-        if self.index is not None:
-            hit = self.index.execute(f"SELECT doc FROM {_INDEX_TABLE} WHERE key=?", (key,)).fetchone()
-            if hit is not None:
-                try:
-                    rec = _Rec.from_row(key, hit[0])
-                except (ValueError, TypeError):
-                    rec = None
-                if rec is not None and rec.name == name:
-                    return rec
-        doc = self.doc(key, name)
-        if doc is None:
-            return None
-        rec = _Rec.from_doc(key, doc)
-        self.new_rows.append(rec.index_row())
-        return rec
+    def prefetch(self, refs: Iterable[str]) -> None:
+        """Read the records of ``refs`` (a few queries for the lot)."""
+        recs = self.recs
+        rest = []
+        for ref in dict.fromkeys(refs):
+            if ref in recs:
+                continue
+            d = self.by_ref.get(ref)
+            if d is not None:
+                recs[ref] = _Rec.of(d)
+            else:
+                rest.append(ref)
+        if rest and self.index is not None:
+            q = f"SELECT key, doc FROM {_INDEX_TABLE} WHERE key IN "
+            for part in _chunks(rest):
+                for key, text in self.index.execute(q + f"({','.join('?' * len(part))})", part):
+                    try:
+                        recs[key] = _Rec.from_row(key, text)
+                    except (ValueError, TypeError):  # a damaged row: read the file instead
+                        pass
+            rest = [r for r in rest if r not in recs]
+        if not rest:
+            return
+        found: dict[str, tuple[str, str]] = {}  # ref -> (key, name); a FOD identity -> its least key
+        for part in _chunks(rest):
+            marks = ",".join("?" * len(part))
+            q = f"SELECT key, name, identity FROM derivations WHERE key IN ({marks}) OR identity IN ({marks})"
+            for key, name, ident in self.conn.execute(q, list(part) + list(part)):
+                found[key] = (key, name)
+                if ident is not None and (ident not in found or key < found[ident][0]):
+                    found[ident] = (key, name)
+        for ref in rest:
+            hit = found.get(ref)
+            if hit is None:
+                recs[ref] = None
+                continue
+            key, name = hit
+            if key in recs:
+                recs[ref] = recs[key]
+                continue
+            doc = self.doc(key, name)
+            rec = _Rec.from_doc(key, doc) if doc is not None else None
+            if rec is not None:
+                self.new_rows.append(rec.index_row())
+            recs[ref] = recs[key] = rec
 
     def doc(self, key: str, name: str) -> dict[str, Any] | None:
         """The decoded ``.drv`` document of ``key`` (not validated: see the module docstring)."""
@@ -378,7 +436,7 @@ class _Reader:
         self.new_rows = []
 
 
-_INDEX_TABLE = "drvs_v1"  # a new row format gets a new table name
+_INDEX_TABLE = "drvs_v3"  # a new row format gets a new table name
 
 
 def _open_index(path: str) -> sqlite3.Connection | None:
@@ -426,54 +484,58 @@ class _Builder:
         return Graph(roots, nodes, self.children, as_outputs, records, reader)
 
 
-def _source_node(b: _Builder, basename: str) -> str:
-    b.add(basename, StorePath.parse(basename).name, "source", "source")
-    return basename
-
-
-def derivation_graph(session: Session, targets: Sequence[Target]) -> Graph:
-    """The derivation graph of ``targets`` (derivations and the sources they read)."""
+def derivation_graph(session: Session, targets: Sequence[Target], depth: int | None = None) -> Graph:
+    """The derivation graph of ``targets`` (derivations and the sources they read), walked
+    breadth-first in waves (one batch of reads per wave), ``depth`` levels deep at most."""
     reader = _Reader(session)
     b = _Builder()
     roots: list[str] = []
-    stack: list[_Rec] = []
+    frontier: list[_Rec] = []
     for t in targets:
         if t.drv is not None:
-            rec = reader.rec(t.drv.ref) or _Rec.of(t.drv, reader.by_ref)
-            if b.add(rec.id, rec.name, "derivation", kind_of_builder(rec.builder), rec):
-                stack.append(rec)
+            rec = reader.rec(t.drv.ref) or _Rec.of(t.drv)
+            if b.add(rec.id, rec.name, "derivation", rec.kind, rec):
+                frontier.append(rec)
             roots.append(rec.id)
         elif t.path is not None:
             roots.append(_path_node(session, b, t.path))
-    pending = list(reversed(stack))
-    while pending:
-        rec = pending.pop()
-        kind = kind_of_builder(rec.builder)
-        spec_keys = dict(rec.spec_keys)
-        edges: list[Edge] = []
-        fresh: list[_Rec] = []
-        for slot, ref, outs, name in rec.inputs:
-            child = reader.rec(ref, name)
-            if child is None:
-                cid = f"{ref}-unknown.drv"
-                b.add(cid, ref, "derivation", "missing", None)
-            else:
-                cid = child.id
-                if b.add(cid, child.name, "derivation", kind_of_builder(child.builder), child):
-                    fresh.append(child)
-            edges.append(Edge(rec.id, cid, slot, outs))
-            role = ROLES.get((kind, spec_keys.get(slot, "")))
-            if role:
-                b.role.setdefault(cid, role)
-        for slot, basename in rec.srcs:
-            _source_node(b, basename)
-            edges.append(Edge(rec.id, basename, slot))
-            role = ROLES.get((kind, spec_keys.get(slot, "")))
-            if role:
-                b.role.setdefault(basename, role)
-        edges.sort(key=lambda e: e.slot)
-        b.children[rec.id] = edges
-        pending.extend(reversed(fresh))
+    recs = reader.recs
+    order = b.order
+    level = 0
+    while frontier and (depth is None or level < depth):
+        level += 1
+        reader.prefetch(ref for rec in frontier for _s, ref, _o in rec.inputs)
+        wave: list[_Rec] = []
+        for rec in frontier:
+            kind = rec.kind
+            spec_keys = dict(rec.spec_keys)
+            rid = rec.id
+            edges: list[Edge] = []
+            for slot, ref, outs in rec.inputs:
+                child = recs[ref]
+                if child is None:
+                    cid = f"{ref}-unknown.drv"
+                    b.add(cid, ref, "derivation", "missing")
+                else:
+                    cid = child.id
+                    if cid not in order:
+                        order[cid] = (child.name, "derivation", child.kind, child)
+                        wave.append(child)
+                edges.append(_new(Edge, (rid, cid, slot, outs)))
+                if spec_keys:
+                    role = ROLES.get((kind, spec_keys.get(slot, "")))
+                    if role:
+                        b.role.setdefault(cid, role)
+            for slot, basename in rec.srcs:
+                b.add(basename, StorePath.parse(basename).name, "source", "source")
+                edges.append(_new(Edge, (rid, basename, slot, ())))
+                role = ROLES.get((kind, spec_keys.get(slot, "")))
+                if role:
+                    b.role.setdefault(basename, role)
+            if rec.srcs and rec.inputs:
+                edges.sort(key=lambda e: e.slot)
+            b.children[rid] = edges
+        frontier = wave
     reader.flush()
     keys = {nid: rec.key for nid, (_n, _t, _k, rec) in b.order.items() if rec is not None}
     realised = session.store.realisations(keys.values())
@@ -484,20 +546,15 @@ def derivation_graph(session: Session, targets: Sequence[Target]) -> Graph:
 
 def _path_node(session: Session, b: _Builder, path: StorePath) -> str:
     """A root that is a store path without a known derivation (a source, or an orphan output)."""
-    kind = "source"
-    try:
-        info = session.store.path_info(path)
-        if info.kind == "output":
-            kind = "output"
-    except SkiffError:
-        pass
-    b.add(path.basename, path.name, "source" if kind == "source" else "output", kind)
+    row = session.store.db.conn().execute("SELECT kind FROM paths WHERE path=?", (path.basename,)).fetchone()
+    kind = "output" if row is not None and row[0] == "output" else "source"
+    b.add(path.basename, path.name, kind, kind)
     return path.basename
 
 
-def output_graph(session: Session, targets: Sequence[Target]) -> Graph:
-    """The output graph of ``targets``: their realized outputs and everything those refer to."""
-    store = session.store
+def output_graph(session: Session, targets: Sequence[Target], depth: int | None = None) -> Graph:
+    """The output graph of ``targets``: their realized outputs and everything those refer to,
+    walked breadth-first in waves (a few queries per wave), ``depth`` levels deep at most."""
     reader = _Reader(session)
     b = _Builder()
     roots: list[str] = []
@@ -508,41 +565,58 @@ def output_graph(session: Session, targets: Sequence[Target]) -> Graph:
                              help=["build it first, or query its derivations (without --outputs)"])
         roots.append(t.path.basename)
     c = reader.conn
-    stack = list(reversed(dict.fromkeys(roots)))
-    rows: dict[str, tuple[str, str | None]] = {}
-    seen: set[str] = set(stack)
-    q_refs = "SELECT reference FROM refs WHERE referrer=? ORDER BY reference"
-    q_path = "SELECT kind, deriver FROM paths WHERE path=?"
-    while stack:
-        base = stack.pop()
-        row = c.execute(q_path, (base,)).fetchone()
-        kind, deriver = row if row is not None else ("source", None)
-        rows[base] = (kind, deriver)
-        rec = reader.rec(deriver) if deriver else None
-        own = kind_of_builder(rec.builder) if rec is not None else ("source" if kind == "source" else kind)
-        b.add(base, StorePath.parse(base).name, "output" if kind == "output" else kind, own, rec)
-        src_slots = {basename: slot for slot, basename in rec.srcs} if rec is not None else {}
-        spec_keys = dict(rec.spec_keys) if rec is not None else {}
-        edges = []
-        fresh = []
-        for (ref,) in c.execute(q_refs, (base,)):
-            if ref == base:
-                continue  # a self-reference
-            edges.append(Edge(base, ref, ""))
-            role = ROLES.get((own, spec_keys.get(src_slots.get(ref, ""), "")))
-            if role:
-                b.role.setdefault(ref, role)
-            if ref not in seen:
-                seen.add(ref)
-                fresh.append(ref)
-        b.children[base] = edges
-        stack.extend(reversed(fresh))
+    frontier = list(dict.fromkeys(roots))
+    seen = set(frontier)
+    level = 0
+    while frontier:
+        if depth is not None and level >= depth:  # the last level: nodes without their references
+            for base in frontier:
+                row = c.execute("SELECT kind, deriver FROM paths WHERE path=?", (base,)).fetchone()
+                kind, deriver = row if row is not None else ("source", None)
+                rec = reader.rec(deriver) if deriver else None
+                b.add(base, StorePath.parse(base).name, kind, rec.kind if rec is not None else kind, rec)
+            break
+        level += 1
+        rows: dict[str, tuple[str, str | None]] = {}
+        refs: dict[str, list[str]] = {base: [] for base in frontier}
+        for part in _chunks(frontier):
+            marks = ",".join("?" * len(part))
+            for base, kind, deriver in c.execute(f"SELECT path, kind, deriver FROM paths WHERE path IN ({marks})", part):
+                rows[base] = (kind, deriver)
+            for referrer, ref in c.execute(f"SELECT referrer, reference FROM refs WHERE referrer IN ({marks})", part):
+                if ref != referrer:  # not a self-reference
+                    refs[referrer].append(ref)
+        reader.prefetch(d for _k, d in rows.values() if d)
+        wave: list[str] = []
+        for base in frontier:
+            kind, deriver = rows.get(base, ("source", None))
+            rec = reader.recs.get(deriver) if deriver else None
+            own = rec.kind if rec is not None else kind
+            b.add(base, StorePath.parse(base).name, kind, own, rec)
+            src_slots = {basename: slot for slot, basename in rec.srcs} if rec is not None else {}
+            spec_keys = dict(rec.spec_keys) if rec is not None else {}
+            edges = []
+            for ref in sorted(refs[base], key=_by_name):  # by name: digests depend on the store root
+                edges.append(Edge(base, ref, ""))
+                role = ROLES.get((own, spec_keys.get(src_slots.get(ref, ""), "")))
+                if role:
+                    b.role.setdefault(ref, role)
+                if ref not in seen:
+                    seen.add(ref)
+                    wave.append(ref)
+            b.children[base] = edges
+        frontier = wave
     reader.flush()
     return b.finish(roots, {}, {}, reader, as_outputs=True)
 
 
-def graph_of(session: Session, targets: Sequence[Target], *, outputs: bool = False) -> Graph:
-    return output_graph(session, targets) if outputs else derivation_graph(session, targets)
+def _by_name(basename: str) -> tuple[str, str]:
+    return basename[27:], basename
+
+
+def graph_of(session: Session, targets: Sequence[Target], *, outputs: bool = False, depth: int | None = None) -> Graph:
+    """The output graph (``outputs``) or the derivation graph of ``targets``."""
+    return output_graph(session, targets, depth) if outputs else derivation_graph(session, targets, depth)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -563,7 +637,7 @@ def tree_lines(graph: Graph, *, depth: int | None = None, keep: set[str] | None 
         kids = [e for e in graph.children.get(nid, ()) if keep is None or e.child in keep]
         shared = nid in expanded and bool(kids)
         explained = edge_sites_of(graph, edge) if sites and edge is not None else ()
-        lines.append(TreeLine(d, nid, edge, shared, last, explained))
+        lines.append(_new(TreeLine, (d, nid, edge, shared, last, explained)))
         if nid in expanded or (depth is not None and d >= depth):
             continue
         expanded.add(nid)
@@ -603,45 +677,42 @@ def referrers(session: Session, graph: Graph) -> list[Node]:
     roots = set(graph.roots)
     found: dict[str, Node] = {}
     if not graph.outputs:
-        for d in reader.by_ref.values():  # the evaluation's derivations (maybe not written yet)
-            rec = reader.rec(d.ref)
-            if rec is None:
-                continue
-            reads = [_child_id(reader, r, n) for _s, r, _o, n in rec.inputs] + [b for _s, b in rec.srcs]
-            if roots.intersection(reads):
-                found[rec.id] = _drv_node(reader, rec)
+        table = list(reader.by_ref.values())  # the evaluation's derivations (maybe not written yet)
+        reader.prefetch(inp.key for d in table for inp in d.input_drvs.values())
+        for d in table:
+            reads = [reader.recs[inp.key] for inp in d.input_drvs.values()]
+            ids = {r.id for r in reads if r is not None} | {p.basename for p in d.input_srcs.values()}
+            if not roots.isdisjoint(ids):
+                rec = _Rec.of(d)
+                found[rec.id] = _drv_node(rec)
     for root in graph.roots:
         for sp in session.store.referrers(StorePath.parse(root)):
             is_drv = sp.basename.endswith(".drv")
             if sp.basename == root or is_drv == graph.outputs:
                 continue
             if is_drv:
-                rec = reader.rec(sp.basename[: sp.basename.index("-")], sp.name[: -len(".drv")])
+                rec = reader.rec(sp.digest)
                 if rec is not None:
-                    found[rec.id] = _drv_node(reader, rec)
+                    found[rec.id] = _drv_node(rec)
             else:
                 found[sp.basename] = _output_node(session, reader, sp)
     reader.flush()
     nodes = sorted(found.values(), key=lambda n: (n.name, n.id))
-    realised = session.store.realisations(n.key for n in nodes if n.key)
-    return [attrs.evolve(n, built=True, outputs=tuple((o, p.basename) for o, p in realised[n.key].outputs.items()))
+    realised = session.store.realisations(n.key for n in nodes if n.key and n.type == "derivation")
+    return [n._replace(built=True, outputs=tuple((o, p.basename) for o, p in realised[n.key].outputs.items()))
             if n.key in realised else n for n in nodes]
 
 
-def _child_id(reader: _Reader, ref: str, name: str | None) -> str | None:
-    rec = reader.rec(ref, name)
-    return rec.id if rec is not None else None
-
-
-def _drv_node(reader: _Reader, rec: _Rec) -> Node:
-    return Node(rec.id, rec.name, "derivation", kind_of_builder(rec.builder), False, rec.key, rec.builder, rec.fixed)
+def _drv_node(rec: _Rec) -> Node:
+    return Node(rec.id, rec.name, "derivation", rec.kind, False, rec.key, rec.builder, rec.fixed)
 
 
 def _output_node(session: Session, reader: _Reader, sp: StorePath) -> Node:
-    info = session.store.path_info(sp)
-    rec = reader.rec(info.deriver) if info.deriver else None
-    kind = kind_of_builder(rec.builder) if rec is not None else info.kind
-    return Node(sp.basename, sp.name, info.kind, kind, True, builder=rec.builder if rec else None)
+    row = reader.conn.execute("SELECT kind, deriver FROM paths WHERE path=?", (sp.basename,)).fetchone()
+    kind, deriver = row if row is not None else ("output", None)
+    rec = reader.rec(deriver) if deriver else None
+    return Node(sp.basename, sp.name, kind, rec.kind if rec is not None else kind, True,
+                deriver, rec.builder if rec is not None else None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -672,9 +743,14 @@ def find_dependency(session: Session, graph: Graph, text: str, resolve: Any) -> 
         from skiffeval.session.storeio import store_name
 
         return {store.hash_source(path, store_name(path)).basename}
-    by_name = {nid for nid, n in graph.nodes.items() if text in (n.name, nid, n.name.removesuffix(".drv"))}
+    by_name = {nid for nid, n in graph.nodes.items() if text in (n.name, nid)}
     if by_name:
         return by_name
+    # a derivation this evaluation or the store knows, outside the closure: not a dependency
+    known = {f"{d.key}-{d.name}.drv" for d in graph.reader.by_ref.values() if d.name == text}
+    known.update(f"{k}-{text}.drv" for (k,) in graph.reader.conn.execute("SELECT key FROM derivations WHERE name=?", (text,)))
+    if known:
+        return known
     raise SkiffError(UNKNOWN_DEPENDENCY, f"'{text}' names nothing in the closure of '{', '.join(graph.roots)}'",
                      help=did_you_mean_help(text, sorted({n.name for n in graph.nodes.values()})) or
                      ["give a store path, a .drv, FILE#ATTR, a source file, or the name of a derivation in the closure"])

@@ -160,7 +160,7 @@ def _failure(drv: Derivation, log: LogWriter, reason: str, cause: SkiffError | N
         help_lines.append(f"build log: {log.path}")
     code = cause.code if cause is not None else BUILD_FAILED
     return SkiffError(code, f"builder of derivation '{drv.name}' ({drv.key}) failed: {reason}",
-                      help=help_lines, notes=notes)
+                      cause.span if cause is not None else None, help=help_lines, notes=notes)
 
 
 def build_outputs(

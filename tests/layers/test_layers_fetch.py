@@ -77,8 +77,6 @@ def test_an_override_without_equals_is_a_usage_error(tmp_path):
     assert "expected NAME=PATH, found 'buildroot'" in result.err
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an --override-input whose NAME no input has is silently ignored (Session._override "
-                   "is only asked about 'buildroot'); E159 says 'an --override-input that names no input'")
 def test_an_override_naming_no_input_is_an_error(tmp_path):
     root = prepare(tmp_path)
     result = cli(["build", PINNED, "--override-input", "buildrot=mini-br", "--no-out-link", "--json"], cwd=root)
@@ -99,24 +97,18 @@ def test_an_unreachable_fetchgit_names_the_url_and_the_override(tmp_path):
     assert not any(p.name.endswith("-buildroot-fixture") for p in (root / "store").iterdir())
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the offline help says '--override-input buildroot-fixture=...' (the derivation's "
-                   "name: builders/fetch.py reads env 'inputName', which session/system.py never sets), but only "
-                   "'--override-input buildroot=...' is accepted")
 def test_the_offline_help_names_the_input_that_can_be_overridden(tmp_path):
     root = prepare(tmp_path)
     err = build_error(root, PINNED, "resolved")
     assert any("--override-input buildroot=" in h for h in err.help), err.help
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the fetchgit error quotes git's last stderr line ('and the repository exists.') "
-                   "instead of the one that says what went wrong (builders/fetch.py, fail())")
 def test_the_offline_message_says_what_went_wrong(tmp_path):
     root = prepare(tmp_path)
     err = build_error(root, PINNED, "resolved")
     assert "does not appear to be a git repository" in err.message, err.message
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a failed fetch is the store's E112 build-failed; E158 fetch-failed is never raised")
 def test_a_failed_fetch_is_e158(tmp_path):
     root = prepare(tmp_path)
     assert build_error(root, PINNED, "resolved").code.code == "E158"

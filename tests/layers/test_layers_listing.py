@@ -82,8 +82,6 @@ def test_a_board_as_json(root):
     assert [e["name"] for e in doc["layers"]] == ["ord/a", "ord/b", "ord/c", "ord/d", "ord/e"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: in a board listing every layer's 'file' is the board (listing.py list_layers uses "
-                   "the visited file), not the file that defines the layer")
 def test_a_board_names_the_file_of_each_layer(root):
     doc = json.loads(cli(["layers", "boards/full.sk", "--json"], cwd=root).out)
     assert {e["name"]: e["file"] for e in doc["layers"]} == {

@@ -155,8 +155,6 @@ def test_the_text_report(problems):
     assert "fx/problems:problems/buildroot.conf:2:1: warning[W211]" in text
 
 
-@pytest.mark.xfail(strict=True, reason="bug: report.txt (the full report) counts '4 set more than once' but never says which "
-                   "symbols or who won: builders/resolve.py writes report.to_text() without info=True")
 def test_the_text_report_says_who_won(problems):
     _, _, _, _, report = problems
     text = (report / "report.txt").read_text()
