@@ -74,36 +74,38 @@ def _site_text(session: Any, site: Any) -> str:
 
 def render_tree(graph: Any, lines: list[Any], session: Any = None) -> list[str]:
     """Tree lines as text: ``slot: <id> (kind, state)`` under box-drawing guides; a node shown
-    above is marked ``[see above]``; why-depends lines carry ``via <site>`` lines."""
+    above is marked ``[see above]``; why-depends lines carry ``via <site>`` lines.  Beyond
+    ``MAX_GUIDES`` levels the outer guides are shown as ``+N``, so each line's length is bounded
+    and the text stays linear in the number of lines."""
     out: list[str] = []
-    guides: list[bool] = []  # per ancestor level: more siblings follow below it
+    guides: list[str] = []  # per ancestor level below the root: "│   " if more siblings follow
+    nodes = graph.nodes
+    keep = MAX_GUIDES - 1
     for i, ln in enumerate(lines):
-        node = graph.nodes[ln.node]
+        node = nodes[ln.node]
         d = ln.depth
-        del guides[max(d - 1, 0):]
-        text = f"{ln.edge.slot}: {ln.node}" if ln.edge is not None and ln.edge.slot else ln.node
-        outs = ln.edge.outputs if ln.edge is not None else ()
-        if outs and outs != ("out",):
-            text += f" [{', '.join(outs)}]"
+        edge = ln.edge
+        text = f"{edge.slot}: {ln.node}" if edge is not None and edge.slot else ln.node
+        if edge is not None and edge.outputs and edge.outputs != ("out",):
+            text += f" [{', '.join(edge.outputs)}]"
         text += f" ({_describe(node)})"
         if ln.shared:
             text += " [see above]"
         if d == 0:
+            guides.clear()
             prefix = ""
         else:
-            shown = guides[-(MAX_GUIDES - 1):] if d - 1 > MAX_GUIDES - 1 else guides
-            hidden = f"+{d - 1 - len(shown)} " if len(shown) < d - 1 else ""
-            prefix = hidden + "".join("│   " if more else "    " for more in shown) + ("└── " if ln.last else "├── ")
+            del guides[d - 1:]
+            hidden = d - 1 - keep
+            shown = "".join(guides[-keep:]) if hidden > 0 else "".join(guides)
+            prefix = (f"+{hidden} " if hidden > 0 else "") + shown + ("└── " if ln.last else "├── ")
+            guides.append("    " if ln.last else "│   ")
         out.append(prefix + text)
         if ln.sites:
             below = i + 1 < len(lines) and lines[i + 1].depth > d
-            stem = prefix[: len(prefix) - 4] + ("    " if ln.last else "│   ") if d else ""
+            stem = (prefix[:-4] + ("    " if ln.last else "│   ")) if d else ""
             for site in ln.sites:
                 out.append(f"{stem}{'│' if below else ' '}   via {_site_text(session, site)}")
-        if d >= 1:
-            guides.append(not ln.last)
-        elif d == 0:
-            guides.clear()
     return out
 
 

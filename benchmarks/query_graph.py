@@ -1,0 +1,199 @@
+"""Query benchmark: every graph query over a 10,000-derivation graph, from the store alone.
+
+The workload: N derivations (default 10,000) built directly as ``skiffeval.derivation`` records,
+each reading the previous three (so sub-graphs are shared everywhere: a tree that re-expanded
+them would print ~3^depth lines) and every tenth one a source file; all ``.drv`` files are
+written to a temporary store in one transaction and (unless ``--no-build``) realized with
+``builtin:write-text``, each output mentioning its inputs' paths (so the output graph has the
+same shape).  Then each query runs in-process through the command line (``skiffeval.cli.main``,
+stdout to a buffer: parsing, the query and the printing are measured; process start is not),
+with a fresh process-level state each time, on the top derivation's ``.drv`` — first with the
+query index cold (every ``.drv`` file read), then warm (``.skiffeval/query-index.sqlite``).
+
+With ``--nix`` (and ``nix-instantiate`` installed) the same graph is instantiated into a
+throwaway Nix 2.8 store and ``nix-store -q --tree/--graph/-qR/--referrers`` run on its top
+``.drv``: side by side, including Nix's process start (~40 ms).
+
+Usage: python benchmarks/query_graph.py [-n 10000] [--no-build] [--nix] [--repeat 3] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from skiffeval.cli import main as cli_main  # noqa: E402
+from skiffeval.derivation import Derivation, input_of  # noqa: E402
+from skiffeval.store import LocalStore  # noqa: E402
+
+
+def graph(n: int, store: LocalStore) -> list[Derivation]:
+    """N layered derivations: each reads the previous three; every tenth also a source."""
+    drvs: list[Derivation] = []
+    for i in range(n):
+        prev = drvs[-3:]
+        ins = {f"p{j}": input_of(p) for j, p in enumerate(prev)}
+        deps = " ".join(f"${{inputs.p{j}.out}}" for j in range(len(prev)))
+        srcs = {}
+        if i % 10 == 0:
+            srcs["frag"] = store.add_bytes(f"frag-{i}.conf", f"BR2_LAYER_{i}=y\n".encode())
+            deps += " ${sources.frag}"
+        drvs.append(Derivation(name=f"layer-{i}", builder="builtin:write-text",
+                               env={"out": "${outputs.out}", "text": f"layer {i}: {deps}\n"},
+                               input_drvs=ins, input_srcs=srcs))
+    return drvs
+
+
+def run(args: list[str], cwd: Path) -> tuple[float, int, int]:
+    """Time one in-process command line: (seconds, exit status, bytes printed)."""
+    out, err = io.StringIO(), io.StringIO()
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        t0 = time.perf_counter()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli_main(args)
+        seconds = time.perf_counter() - t0
+    finally:
+        os.chdir(old)
+    if code != 0:
+        raise SystemExit(f"{args}: exit {code}\n{err.getvalue()[-2000:]}")
+    return seconds, code, len(out.getvalue())
+
+
+def queries(top: str, bottom: str, middle: str, built: bool) -> dict[str, list[str]]:
+    q = {
+        "query tree": ["query", "tree", top],
+        "query tree --json": ["query", "tree", top, "--json"],
+        "query graph --format dot": ["query", "graph", top, "--format", "dot"],
+        "query graph --format json": ["query", "graph", top, "--format", "json"],
+        "query references": ["query", "references", top],
+        "query referrers": ["query", "referrers", middle],
+        "query requisites": ["query", "requisites", top],
+        "why-depends": ["why-depends", top, bottom],
+        "why-depends --all": ["why-depends", top, bottom, "--all"],
+        "path-info --drv -rS": ["path-info", top, "-rS", "--drv"],
+    }
+    if built:
+        q.update({
+            "query tree --outputs": ["query", "tree", "./result", "--outputs"],
+            "query requisites --outputs": ["query", "requisites", "./result", "--outputs"],
+            "path-info -rS": ["path-info", "./result", "-rS"],
+            "path-info -rS --json": ["path-info", "./result", "-rS", "--json"],
+        })
+    return q
+
+
+def bench(n: int, work: Path, build: bool, repeat: int) -> dict:
+    store = LocalStore(work / "store")
+    t0 = time.perf_counter()
+    drvs = graph(n, store)
+    store.write_derivations(drvs)
+    setup = {"construct_and_write": time.perf_counter() - t0}
+    if build:
+        from skiffeval.builders import realize
+
+        t0 = time.perf_counter()
+        result = realize(store, [drvs[-1]], graph=drvs)
+        setup["cold_build"] = time.perf_counter() - t0
+        store.add_indirect_root(work / "result", result.of(drvs[-1]))
+    store.close()
+    top = drvs[-1].drv_path.basename
+    bottom = drvs[0].drv_path.basename
+    middle = drvs[n // 2].drv_path.basename
+    index = work / "store" / ".skiffeval" / "query-index.sqlite"
+    times: dict[str, dict[str, float]] = {}
+    for label, argv in queries(top, bottom, middle, build).items():
+        for suffix in ("-wal", "-shm", ""):
+            Path(f"{index}{suffix}").unlink(missing_ok=True)
+        cold, _, size = run(argv, work)
+        warm = [run(argv, work)[0] for _ in range(repeat)]
+        times[label] = {"cold_index": cold, "warm": statistics.median(warm), "bytes": size}
+    return {"setup": setup, "queries": times}
+
+
+def nix_file(n: int) -> str:
+    lines = ["let"]
+    for i in range(n):
+        deps = " ".join(f"d{j}" for j in range(max(0, i - 3), i))
+        src = f' src{i} = builtins.toFile "frag-{i}.conf" "BR2_LAYER_{i}=y\\n";' if i % 10 == 0 else ""
+        lines.append(f'  d{i} = derivation {{ name = "layer-{i}"; system = builtins.currentSystem; builder = "/bin/sh";'
+                     f' deps = [ {deps} ];{src} args = [ "-c" "echo layer {i} > $out" ]; }};')
+    lines.append(f"in d{n - 1}")
+    return "\n".join(lines) + "\n"
+
+
+def bench_nix(n: int, work: Path, repeat: int) -> dict[str, float] | None:
+    if shutil.which("nix-instantiate") is None:
+        return None
+    root = work / "nix"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "nix.conf").write_text("build-users-group =\nsandbox = false\nsubstituters =\n")
+    env = dict(os.environ, NIX_REMOTE="local", NIX_STORE_DIR=str(root / "store"), NIX_STATE_DIR=str(root / "var"),
+               NIX_LOG_DIR=str(root / "log"), NIX_CONF_DIR=str(root / "etc"), HOME=str(root))
+    f = root / "graph.nix"
+    f.write_text(nix_file(n))
+    top = subprocess.run(["nix-instantiate", str(f)], env=env, check=True, capture_output=True, text=True).stdout.split()[0]
+    bottom = subprocess.run(["nix-store", "-qR", top], env=env, check=True, capture_output=True, text=True).stdout.split()
+    bottom_drv = next(p for p in bottom if p.endswith("-layer-0.drv"))
+    middle = next(p for p in bottom if p.endswith(f"-layer-{n // 2}.drv"))
+
+    def timed(*argv: str) -> float:
+        runs = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            runs.append(time.perf_counter() - t0)
+        return statistics.median(runs)
+
+    return {
+        "query tree": timed("nix-store", "-q", "--tree", top),
+        "query graph --format dot": timed("nix-store", "-q", "--graph", top),
+        "query references": timed("nix-store", "-q", "--references", top),
+        "query referrers": timed("nix-store", "-q", "--referrers", middle),
+        "query requisites": timed("nix-store", "-qR", top),
+        "why-depends": timed("nix", "--extra-experimental-features", "nix-command", "why-depends", "--derivation", top, bottom_drv),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=10_000)
+    ap.add_argument("--no-build", action="store_true", help="skip realizing (and the output-graph queries)")
+    ap.add_argument("--nix", action="store_true", help="also time Nix 2.8's queries on the same graph")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="skiffeval-qbench-", dir=os.environ.get("SKIFFEVAL_BENCH_DIR")) as tmp:
+        work = Path(tmp)
+        ours = bench(args.n, work, not args.no_build, args.repeat)
+        nix = bench_nix(args.n, work, args.repeat) if args.nix else None
+        for dirpath, dirs, _files in os.walk(work):  # read-only trees: make them deletable
+            for d in dirs:
+                os.chmod(os.path.join(dirpath, d), 0o755)
+    if args.json:
+        print(json.dumps({"n": args.n, "skiffeval": ours, "nix": nix}, indent=2))
+        return
+    print(f"{args.n} derivations, each reading the previous three (every tenth also a source)")
+    print("setup: " + ", ".join(f"{k} {v:.2f}s" for k, v in ours["setup"].items()))
+    print(f"{'query':<28}{'index cold':>12}{'warm':>10}{'output':>12}{'Nix 2.8':>10}")
+    for label, t in ours["queries"].items():
+        theirs = (nix or {}).get(label)
+        print(f"{label:<28}{t['cold_index']:>11.3f}s{t['warm']:>9.3f}s{t['bytes'] / 1024:>10.0f}KB"
+              f"{(f'{theirs:.3f}s' if theirs is not None else '-'):>10}")
+
+
+if __name__ == "__main__":
+    main()
