@@ -214,3 +214,40 @@ def test_version_placeholders_follow_the_checkout(tmp_path):
     text = read(tmp_path / "o" / "buildroot" / "config")
     assert f'BR2_TARGET_GENERIC_HOSTNAME="skiffos-{short}"' in text
     assert 'BR2_TARGET_GENERIC_ISSUE="Welcome to SkiffOS v1.2!"' in text
+
+
+def _add(root: pathlib.Path, rel: str, text: str) -> None:
+    (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    (root / rel).write_text(text)
+
+
+EDITS = [
+    # (id, arguments beyond --config base/core, the change, the text that must then appear / vanish)
+    ("new-fragment", (), lambda r: _add(r, "configs/base/core/buildroot/zz", "BR2_NEW=y\n"), "BR2_NEW=y", True),
+    ("removed-fragment", (), lambda r: (r / "configs/base/core/buildroot/core").unlink(), 'BR2_PACKAGE_ORDER="core"', False),
+    ("new-dependencies", (), lambda r: _add(r, "configs/base/core/metadata/dependencies", "util/loner\n"),
+     "BR2_PACKAGE_LONER=y", True),
+    ("new-workspace-folder", ("--workspace", "fresh"),
+     lambda r: _add(r, "overrides/workspaces/fresh/buildroot/x", "BR2_FRESH=y\n"), "BR2_FRESH=y", True),
+    ("new-shadowing-package", ("--extra-configs-path", "{root}/more"),
+     lambda r: _add(r, "more/base/core/buildroot/other", "BR2_SHADOW=y\n"), "BR2_SHADOW=y", True),
+]
+
+
+@pytest.mark.parametrize("edit", EDITS, ids=[e[0] for e in EDITS])
+def test_a_warm_run_notices_changes_in_the_tree(tmp_path, edit):
+    """The second run of the same command may reuse the last evaluation only when nothing it read
+    (files, folder listings, absent files) has changed."""
+    _, args, change, expect, present = edit
+    root = tmp_path / "tree"
+    shutil.copytree(TREE, root, symlinks=True)
+    (root / "more").mkdir()
+    cmd = ["skiffos", "configure", "--root", str(root), "--config", "base/core", "--out", "o",
+           *(a.format(root=root) for a in args)]
+    r = skiffeval(cmd, tmp_path)
+    assert r.code == 0, r.err
+    assert (expect in read(tmp_path / "o" / "buildroot" / "config")) is not present
+    change(root)
+    r = skiffeval(cmd, tmp_path)
+    assert r.code == 0, r.err
+    assert (expect in read(tmp_path / "o" / "buildroot" / "config")) is present
