@@ -36,7 +36,7 @@ from skiffeval.eval.errors import type_error
 from skiffeval.eval.runtime import coerce_to_string, expect_attrs, expect_plain_string
 from skiffeval.eval.values import Attrs, CStr, PathValue, Thunk, force
 from skiffeval.kconfig import render_fragment_value
-from skiffeval.session.codes import BAD_FILES, BAD_FRAGMENT, BAD_LAYER, BAD_SYSTEM, NO_BUILDROOT
+from skiffeval.session.codes import BAD_EXTERNAL, BAD_FILES, BAD_FRAGMENT, BAD_LAYER, BAD_SYSTEM, NO_BUILDROOT
 from skiffeval.session.drvs import DrvTable, Text
 from skiffeval.session.layers import HOOK_KINDS, PATCH_KINDS, Layer, order_layers
 
@@ -191,6 +191,35 @@ class _SystemBuilder:
             "spans": spans,
         }
 
+    def check_externals(self) -> None:
+        """BR2_EXTERNAL trees as Buildroot needs them (E161 at the layer's 'external'): an
+        ``external.desc`` whose ``name:`` is made of letters, digits and '_' and unique across
+        the system, a ``Config.in`` and an ``external.mk``."""
+        io = self.ev.io
+        names: dict[str, tuple[str, Span | None]] = {}
+        for layer in self.layers:
+            span = layer.field_span("external")
+            for value, _ in layer.items("external"):
+                path = value.path
+                shown = self.ev.display_name(path)
+                for required in ("external.desc", "Config.in", "external.mk"):
+                    if io.file_type(os.path.join(path, required)) != "regular":
+                        raise SkiffError(BAD_EXTERNAL, f"BR2_EXTERNAL tree '{shown}' of layer '{layer.name}' has no '{required}'", span,
+                                         help=["an external tree needs external.desc (with 'name:'), Config.in and external.mk"])
+                desc = self.ev.read_file(os.path.join(path, "external.desc"), span).decode("utf-8", "replace")
+                m = re.search(r"^name:\s*(\S*)\s*$", desc, re.M)
+                if m is None or not m.group(1):
+                    raise SkiffError(BAD_EXTERNAL, f"external.desc of '{shown}' (layer '{layer.name}') has no 'name:' line", span)
+                name = m.group(1)
+                if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+                    raise SkiffError(BAD_EXTERNAL, f"BR2_EXTERNAL name '{name}' of '{shown}' (layer '{layer.name}') is not made of letters, digits and '_'",
+                                     span, help=["Buildroot derives BR2_EXTERNAL_<name>_PATH from it, so it must be a valid variable name"])
+                if name in names:
+                    other, other_span = names[name]
+                    raise SkiffError(BAD_EXTERNAL, f"BR2_EXTERNAL name '{name}' is used by two trees: '{other}' and '{shown}'", span,
+                                     related=[Note(f"'{other}' is used here", other_span)] if other_span else [])
+                names[name] = (shown, span)
+
     def resources(self, layer: Layer, spec: _Spec) -> str:
         """The store path of a layer's ``resources`` directory ('' when it has none)."""
         value = layer.get("resources")
@@ -313,6 +342,7 @@ class _SystemBuilder:
         # external trees
         spec = _Spec()
         externals = self.dirs("external", spec, allow_drv=False)
+        self.check_externals()
         for i, e in enumerate(externals):
             e["dir"] = f"{i:02d}-{e['layer'].replace('/', '-')}"
         external_drv = None
