@@ -31,7 +31,13 @@ def _extra(extra: tuple[str, ...]) -> list[str]:
 
 @click.group("skiffos")
 def skiffos_group() -> None:
-    """Read a SkiffOS checkout: list its packages, resolve SKIFF_CONFIG, configure it."""
+    """Read a SkiffOS checkout: list its packages, resolve SKIFF_CONFIG, configure it.
+
+    \b
+    Examples:
+      skiffeval skiffos list --root ~/SkiffOS
+      skiffeval skiffos resolve --root ~/SkiffOS --config pi/4,skiff/core
+    """
 
 
 @skiffos_group.command("list")

@@ -53,7 +53,13 @@ def show_derivation(target: str, recursive: bool, args: dict, ctx: Context) -> N
 
 @click.group("store")
 def store_group() -> None:
-    """Look after the store: verify, collect garbage, show statistics, rebuild the database."""
+    """Look after the store: verify, collect garbage, show statistics, rebuild the database.
+
+    \b
+    Examples:
+      skiffeval store info
+      skiffeval store gc --dry-run
+    """
 
 
 @store_group.command("verify")
