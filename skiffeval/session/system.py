@@ -523,13 +523,16 @@ def system_builtins(host: SystemHost) -> Registry:
             if key not in SYSTEM_FIELDS:
                 raise SkiffError(BAD_SYSTEM, f"unknown system field '{key}'", spec.span_of(key) or span,
                                  help=did_you_mean_help(key, SYSTEM_FIELDS) or [f"the fields are {', '.join(sorted(SYSTEM_FIELDS))}"])
-        name = expect_plain_string(force(spec.values.get("name", "system")), spec.span_of("name") or span, "the system name")
+        name = force(spec.values.get("name", "system"))
+        if type(name) is not str or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9+._-]*", name):
+            raise SkiffError(BAD_SYSTEM, f"the system name must be a string of letters, digits, '.', '_', '+' and '-', found "
+                             + (f"'{name}'" if type(name) in (str, CStr) else _describe(name)), spec.span_of("name") or span)
         if "layers" not in spec.values:
             raise SkiffError(BAD_SYSTEM, "a system needs 'layers' (a list of layers)", span)
         layers_value = force(spec.values["layers"])
         layers_span = spec.span_of("layers") or span
         if type(layers_value) is not tuple:
-            raise type_error("a list of layers", layers_value, layers_span, "'layers' of a system")
+            raise SkiffError(BAD_SYSTEM, f"'layers' of a system must be a list of layers, found {_describe(layers_value)}", layers_span)
         layers = order_layers([(v, layers_span) for v in layers_value])
         host.systems[name] = layers
         from skiffeval.session.commands import layer_commands
