@@ -103,8 +103,6 @@ def test_report_lists_the_warnings_with_their_locations(configured):
     assert "SKIFF_WORKSPACE:1:1: warning[W259]: workspace 'Dev' is used as 'dev'" in r.err
 
 
-@pytest.mark.xfail(strict=True, reason="bug: W262/W260 (raised by skiffos.configure over the store copies) point at "
-                   "store paths, not at the checkout's files; the session maps only provenance, not these warnings")
 def test_configure_warnings_point_at_the_checkout(configured):
     d, _ = configured
     diags = {x["code"]: x for x in json.loads((d / "out" / "report.json").read_text())["diagnostics"]}
@@ -189,10 +187,6 @@ def test_out_files_are_replaced_not_appended(configured, tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
-@pytest.mark.xfail(strict=True, reason="bug: session/skiffos.py passes no version to ConfigureParams, so "
-                   "REPLACEME_SKIFF_VERSION(_COMMIT) become 'unknown' (the real configs-base/pre/buildroot/version gives "
-                   "BR2_TARGET_GENERIC_HOSTNAME=\"skiffos-unknown\"); SkiffOS uses git describe --tags / rev-parse --short "
-                   "of the checkout, and neither the builtin nor the CLI can be told the version")
 def test_version_placeholders_follow_the_checkout(tmp_path):
     import subprocess
 
