@@ -370,6 +370,11 @@ class Derivation:
         """``<key>-<name>.drv``."""
         return StorePath(self.key, self.name + ".drv")
 
+    @functools.cached_property
+    def as_input(self) -> InputDrv:
+        """``input_of(self)``, made once: a derivation used by many dependents is one input."""
+        return InputDrv(self.ref, self.outputs, self.fixed is not None)
+
     def output_name(self, output: str) -> str:
         """The store path name of ``output``: ``name`` for ``out``, ``name-<output>`` otherwise."""
         return self.name if output == "out" else f"{self.name}-{output}"
@@ -392,7 +397,9 @@ def output_placeholder(name: str = "out") -> str:
 
 def input_of(drv: Derivation, outputs: Iterable[str] | None = None) -> InputDrv:
     """The ``InputDrv`` a dependent uses to refer to ``drv`` (by key, or content identity if fixed)."""
-    outs = tuple(outputs) if outputs is not None else drv.outputs
+    if outputs is None:
+        return drv.as_input
+    outs = tuple(outputs)
     for o in outs:
         if o not in drv.outputs:
             raise _fail(f"derivation '{drv.name}' has no output '{o}'", f"outputs: {', '.join(drv.outputs)}")
