@@ -40,3 +40,7 @@ def eval_command(file: str | None, attrs_: tuple[str, ...], expr: str | None, st
         values = session.evaluate(file, attrs_, args, deep=deep)
     for value in values:
         ctx.output.result(session.render(value, json=ctx.output.json, strict=deep))
+    if ctx.output.verbosity >= 0:
+        from skiffeval.cli.cmd_build import _unique
+
+        ctx.output.diagnostics(_unique(session.warnings))

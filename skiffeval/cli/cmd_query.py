@@ -57,14 +57,14 @@ def _describe(node: Any) -> str:
 
 
 def _site_text(session: Any, site: Any) -> str:
-    from skiffeval.session.core import _display_label
+    from skiffeval.session.queries import display_file
 
     where = f"{site.field} {site.path}" if site.path else site.field
     details = []
     if site.layer:
         details.append(f"layer '{site.layer}'")
     if site.file:
-        details.append(f"file '{_display_label(session, site.file)}'")
+        details.append(f"file '{display_file(session, site.file) if session is not None else site.file}'")
     elif site.label:
         details.append(f"'{site.label}'")
     if site.symbol:

@@ -56,7 +56,9 @@ def skiffos_list(root: str, extra: tuple[str, ...], show_all: bool, ctx: Context
     discovery = sk.discover(os.path.abspath(root), _extra(extra))
     diagnostics = sk.Diagnostics()
     rows = []
-    for ref in discovery.packages:
+    # SkiffOS lists `env | sort` of SKIFF_CONFIG_PATH_<KEY>=<path> lines, in the C locale
+    ordered = sorted(discovery.packages, key=lambda r: f"SKIFF_CONFIG_PATH_{r.key}={r.path}".encode())
+    for ref in ordered:
         pkg = sk.read_package(ref.path, ref.name, ref.origin, diagnostics)
         if pkg.unlisted and not show_all:
             continue
@@ -138,8 +140,8 @@ def skiffos_configure(root: str, extra: tuple[str, ...], config: str, workspace:
     if record.get("resolved"):
         os.makedirs(os.path.join(out_dir, "final"), exist_ok=True)
         _copy(os.path.join(store, record["resolved"], "config"), os.path.join(out_dir, "final", "buildroot"))
+        _print_report(ctx, "final/buildroot", record["report"], os.path.join(out_dir, "report.json"))
         report = dict(record["report"], diagnostics=record["warnings"] + record["report"].get("diagnostics", []))
-        _print_report(ctx, "final/buildroot", report, os.path.join(out_dir, "report.json"))
     with open(os.path.join(out_dir, "report.json"), "w", encoding="utf-8") as f:
         json.dump(report, f, indent=1, sort_keys=True)
         f.write("\n")

@@ -20,12 +20,16 @@ The model
   placeholder appears — ``builder``, ``args[i]``, ``env.NAME`` — and, for the JSON ``spec`` of a
   builtin builder, the entry that names it, with its layer, file and Kconfig symbol.
 
-Reading records from the store.  Why not ``LocalStore.read_derivation``: it re-hashes each record
-to prove its key (about 1 ms each), and a .drv file costs a file read even without that; a query
-over 10,000 derivations would spend seconds proving what ``store verify`` proves.  Derivation
-files are immutable (named by their key), so their graph-relevant fields are cached in a small
-sidecar database, ``.skiffeval/query-index.sqlite``: a pure cache, filled on first read, safe to
-delete at any time, never consulted for anything but queries.
+Reading the store.  Walks go breadth-first in waves, and each wave's reads are batched (up to
+500 rows a query) straight from the store's SQLite metadata (``store.db.conn()``: ``paths``,
+``refs``, ``derivations``).  Why not the per-path ``LocalStore`` methods: ``path_info`` computes
+a closure per call (quadratic over a closure), and a query per path costs more than the walk.
+Why not ``LocalStore.read_derivation``: it re-hashes each record to prove its key (about 1 ms),
+and a .drv file costs a file read even without that; a query over 10,000 derivations would
+spend seconds proving what ``store verify`` proves.  Derivation files are immutable (named by
+their key), so their graph fields are cached in a sidecar database,
+``.skiffeval/query-index.sqlite``: a pure cache, filled on first read, safe to delete at any
+time, consulted by nothing but queries.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Node", "Edge", "Site", "Graph", "TreeLine", "PathRecord", "KINDS", "ROLES",
     "derivation_graph", "output_graph", "graph_of", "tree_lines", "requisites", "referrers",
-    "why_depends", "find_dependency", "edge_sites", "path_records", "kind_of_builder",
+    "why_depends", "find_dependency", "edge_sites", "path_records", "kind_of_builder", "display_file",
     "NOT_A_DEPENDENCY", "NOT_BUILT", "UNKNOWN_DEPENDENCY", "GRAPHVIZ_FAILED",
 ]
 
@@ -814,6 +818,14 @@ def why_depends(graph: Graph, deps: set[str], *, all_paths: bool = False) -> lis
 
 # ---------------------------------------------------------------------------------------------
 # sites: where a consumer names an input
+
+
+def display_file(session: Session, label: str) -> str:
+    """A file label of a derivation (``demo/base:base/kernel.conf``) as the path a person can
+    open, when this session's evaluation made the label; else the label itself."""
+    host = session._system_host
+    path = host.labels.get(label) if host is not None else None
+    return session.evaluator.display_name(path) if path else label
 
 
 def edge_sites_of(graph: Graph, edge: Edge) -> tuple[Site, ...]:

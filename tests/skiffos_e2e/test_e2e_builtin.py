@@ -56,8 +56,6 @@ def test_build_prints_the_warnings_once_with_locations(board):
     assert f"{TREE}/configs/cyc/b/metadata/dependencies:1:1: warning[W251]" in r.err
 
 
-@pytest.mark.xfail(strict=True, reason="bug: cli/cmd_eval.py never prints session.warnings, so 'skiffeval eval' on a "
-                   "skiffos system drops the reader's warnings (W250 dependency after dependent, ...) silently")
 def test_eval_prints_the_warnings(board):
     r = skiffeval(["eval", "sk.sk", "-A", "chain"], board)
     assert r.code == 0
@@ -203,8 +201,6 @@ def test_resolved_with_a_buildroot(tmp_path):
     assert 'BR2_TARGET_OPTIMIZATION="-mcpu=fixture -O2  -pipe"\n' in config
 
 
-@pytest.mark.xfail(strict=True, reason="bug: session/skiffos.py builds no layer values and registers no system "
-                   "(host.systems), so 'skiffeval layers sk.sk' on a skiffos system prints nothing and exits 0")
 def test_layers_lists_the_chain(board):
     r = skiffeval(["layers", "sk.sk"], board)
     assert r.code == 0
@@ -217,10 +213,6 @@ def test_bind_env_has_the_normalized_workspace(board):
     assert 'export SKIFF_WORKSPACE="dev"\n' in text
 
 
-@pytest.mark.xfail(strict=True, reason="bug: session/skiffos.py _build adds every chain folder's context to the overlay, "
-                   "patches and external specs (trees.context |= doc_spec.context), so editing a kernel fragment of a "
-                   "package without root_overlay/ changes the overlay derivation (a cascade 'why did this rebuild' "
-                   "cannot tell from a cause)")
 def test_overlay_depends_only_on_folders_with_an_overlay(tmp_path):
     import shutil
 

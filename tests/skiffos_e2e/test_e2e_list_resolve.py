@@ -54,9 +54,6 @@ def test_list_reports_folders_that_are_not_packages(tmp_path):
     assert "bad/my-pkg" not in r.out
 
 
-@pytest.mark.xfail(strict=True, reason="bug: cmd_skiffos.skiffos_list lists in name order; SkiffOS lists in the order of "
-                   "`env | sort` over SKIFF_CONFIG_PATH_<KEY>=<path> lines (LC_ALL=C), so 'a/b2' comes before 'a/b' "
-                   "('2' < '='), as starfive/visionfive2 does before starfive/visionfive in the real tree")
 def test_list_in_skiffos_order(tmp_path):
     from tests.skiffos.skiffos_helpers import write_tree
 
