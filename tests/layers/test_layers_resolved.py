@@ -252,3 +252,22 @@ def test_resolved_depends_on_the_buildroot_tree(tmp_path):
     s2, o2 = build(root, BOARD, "resolved")
     assert drv_named(s1, "problems-resolved").key != drv_named(s2, "problems-resolved").key
     assert "problems-resolved" in {s2.table.by_key[k].name for k in o2.result.built}
+
+
+def test_a_base_defconfig_from_an_external_tree(tmp_path):
+    root = prepare(tmp_path)
+    write(root, {
+        "lib/ext/tree/external.desc": "name: EXTDEF\n",
+        "lib/ext/tree/Config.in": "",
+        "lib/ext/tree/external.mk": "",
+        "lib/ext/tree/configs/board_defconfig": 'BR2_aarch64=y\nBR2_TARGET_GENERIC_HOSTNAME="from-external"\n',
+        "board2.sk": """
+            system { name = "extdef"; buildroot = ./mini-br;
+                     layers = [ (layer { name = "ext/def"; external = [ ./lib/ext/tree ]; defconfig = "board"; root = ./lib; }) ]; }
+        """,
+    })
+    s, outcome = build(root, "board2.sk", "resolved")
+    values = lines_of((output_of(s, outcome, "resolved") / "config").read_text())
+    assert values["BR2_aarch64"] == "y"
+    assert values["BR2_TARGET_GENERIC_HOSTNAME"] == '"from-external"'
+    assert values["BR2_DEFCONFIG"].endswith('-external/00-ext-def/configs/board_defconfig"')
