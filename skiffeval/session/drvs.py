@@ -48,6 +48,7 @@ class DrvTable:
         self.store_root = store_root.rstrip("/")
         self.by_key: dict[str, Derivation] = {}
         self.by_ref: dict[str, Derivation] = {}
+        self._inputs: dict[tuple[str, tuple[str, ...]], InputDrv] = {}  # one record per use
 
     def add(self, drv: Derivation) -> Derivation:
         self.by_key[drv.key] = drv
@@ -85,7 +86,12 @@ class DrvTable:
         for text, context in ordered:
             if not context:
                 continue
-            elements = sorted(context, key=lambda el: _first_position(text, el)) if len(context) > 1 else context
+            if len(context) > 1:
+                # by first appearance (absent: find's -1 wraps to the end), then by text
+                find, wrap = text.find, len(text) + 2
+                elements = sorted(context, key=lambda el: (find(el.text) % wrap, el.text))
+            else:
+                elements = context
             for el in elements:
                 if el in replacements:
                     continue
@@ -115,8 +121,12 @@ class DrvTable:
                 else:  # a path the evaluator's own I/O produced without a store
                     raise SkiffError(BAD_DERIVATION, f"derivation '{name}' refers to {el!r}, which is not in the store", span)
         for ref, slot in slots_of_refs.items():
-            dep = self.by_ref[ref]
-            input_drvs[slot] = InputDrv(dep.ref, tuple(sorted(outputs_of_refs[ref])), dep.fixed is not None)
+            outs = tuple(sorted(outputs_of_refs[ref]))
+            inp = self._inputs.get((ref, outs))
+            if inp is None:
+                dep = self.by_ref[ref]
+                inp = self._inputs[(ref, outs)] = InputDrv(dep.ref, outs, dep.fixed is not None)
+            input_drvs[slot] = inp
 
         def rewrite(item: Text) -> str:
             text, context = item
@@ -189,13 +199,6 @@ class DrvTable:
             if type(el) is OutputRef and el.ref in self.by_ref:
                 return self.by_ref[el.ref], el.output
         return None
-
-
-def _first_position(text: str, el: Any) -> tuple[int, str]:
-    """Where a context element first appears in a text (then its own text: a total order)."""
-    mark = getattr(el, "text", "")
-    where = text.find(mark)
-    return (where if where >= 0 else len(text) + 1, mark)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,21 +25,21 @@ __all__ = ["OutputRef", "SourceRef", "DrvFileRef", "placeholder", "PLACEHOLDER_P
 PLACEHOLDER_PREFIX = "/skiffeval/placeholder/"
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class OutputRef:
     """A derivation output mentioned by a string: the derivation's ref (key, or content identity
-    for a fixed-output derivation), its name and the output name."""
+    for a fixed-output derivation), its name and the output name; ``text`` is its placeholder."""
 
     ref: str
     name: str
     output: str
+    text: str = attrs.field(eq=False, repr=False, init=False)
 
-    @property
-    def text(self) -> str:
-        return placeholder(self.ref, self.name, self.output)
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "text", placeholder(self.ref, self.name, self.output))
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class SourceRef:
     """A source in the store mentioned by a string, and the absolute text it appears as."""
 
