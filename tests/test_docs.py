@@ -1,0 +1,59 @@
+"""The documentation keeps up with the code: every error and warning code is documented, every
+command is in docs/cli.md, and the README has exactly the two set-up commands."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from pathlib import Path
+
+import skiffeval
+from skiffeval.diagnostics import all_codes
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = "\n".join(p.read_text() for p in sorted((ROOT / "docs").glob("*.md")))
+
+
+def _import_all() -> None:
+    for info in pkgutil.walk_packages(skiffeval.__path__, "skiffeval."):
+        if info.name.endswith("__main__"):
+            continue
+        importlib.import_module(info.name)
+
+
+def test_every_code_is_documented() -> None:
+    _import_all()
+    missing = [f"{c.code} ({c.slug}, {c.domain})" for c in all_codes() if not re.search(rf"\b{c.code}\b", DOCS)]
+    assert not missing, "codes missing from docs/: " + ", ".join(missing)
+
+
+def test_every_command_is_in_the_cli_reference() -> None:
+    import click
+
+    from skiffeval.cli.app import app
+
+    cli_doc = (ROOT / "docs" / "cli.md").read_text()
+    names: list[str] = []
+
+    def walk(group: click.Group, prefix: str) -> None:
+        for name, cmd in group.commands.items():
+            full = f"{prefix} {name}".strip()
+            if isinstance(cmd, click.Group):
+                walk(cmd, full)
+            else:
+                names.append(full)
+
+    walk(app, "")
+    missing = [n for n in names if f"skiffeval {n}" not in cli_doc]
+    assert not missing, "commands missing from docs/cli.md: " + ", ".join(missing)
+
+
+def test_readme_has_the_two_setup_commands_and_ci_runs_the_test_one() -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## Set up", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    assert len(commands) == 2, commands
+    assert "skiffeval build layers/" in commands[0]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert commands[1].strip() in ci
