@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping, Sequence
 import attrs
 
 from skiffeval.derivation import Derivation, StorePath
-from skiffeval.diagnostics import Diagnostic, Severity, SkiffError, Span
+from skiffeval.diagnostics import Diagnostic, Note, Severity, SkiffError, Span
 from skiffeval.eval.evaluator import Evaluator, SearchPathEntry, parse_search_path, run_deep
 from skiffeval.eval.values import Attrs, PathValue, force
 from skiffeval.session.codes import BAD_OVERRIDE, NOT_BUILDABLE, OVERRIDE_DIFFERS
@@ -238,7 +238,12 @@ class Session:
                               help=first.error.help, notes=first.error.notes)
         span = exc.span or first.error.span
         labels = self._system_host.labels if self._system_host is not None else {}
-        if span is not None and span.file in labels:
+        made_at = self._system_host.label_spans if self._system_host is not None else {}
+        if span is not None and span.file in made_at:
+            # a generated fragment (fragment { }, writeText): the call that made it
+            exc.span = made_at[span.file]
+            exc.notes.append(Note(f"line {span.line} of the generated '{span.file[1:-1]}'"))
+        elif span is not None and span.file in labels:
             import attrs as _attrs
 
             from skiffeval.diagnostics import Source

@@ -49,6 +49,7 @@ class DrvTable:
         self.by_key: dict[str, Derivation] = {}
         self.by_ref: dict[str, Derivation] = {}
         self._inputs: dict[tuple[str, tuple[str, ...]], InputDrv] = {}  # one record per use
+        self.spans: dict[str, Span] = {}  # key -> where the derivation was made
 
     def add(self, drv: Derivation) -> Derivation:
         self.by_key[drv.key] = drv
@@ -150,6 +151,8 @@ class DrvTable:
             if exc.span is None:
                 exc.span = span
             raise
+        if span is not None:
+            self.spans.setdefault(drv.key, span)
         return self.add(drv)
 
     # -- the value the language sees -------------------------------------------------------

@@ -260,10 +260,7 @@ def validate_fields(layer: Layer) -> None:
                                      f"or {{ script; description; }}, found {_describe(item)}", where)
 
 
-_VALIDATED: dict[int, Any] = {}  # id -> the layer value (kept alive, so an id is never reused)
-
-
-def as_layer(value: Any, span: Span | None) -> Layer:
+def as_layer(value: Any, span: Span | None, validated: dict[int, Any] | None = None) -> Layer:
     """The ``Layer`` a value is, or a type error at ``span``."""
     value = force(value)
     if type(value) is not Attrs or force(value.values.get("type")) != "layer":
@@ -280,9 +277,12 @@ def as_layer(value: Any, span: Span | None) -> Layer:
     else:
         raise _wrong_type("root", root, value.span_of("root") or span, name)
     layer = Layer(name, value, root_path, span)
-    if id(value) not in _VALIDATED:
+    # ``validated`` (the session's: id -> value, kept alive so an id is never reused) spares
+    # checking a layer again each time a system reaches it
+    if validated is None or id(value) not in validated:
         validate_fields(layer)
-        _VALIDATED[id(value)] = value
+        if validated is not None:
+            validated[id(value)] = value
     return layer
 
 
@@ -298,7 +298,7 @@ def _describe(value: Any) -> str:
     return describe(value)
 
 
-def order_layers(roots: Iterable[tuple[Any, Span | None]]) -> list[Layer]:
+def order_layers(roots: Iterable[tuple[Any, Span | None]], validated: dict[int, Any] | None = None) -> list[Layer]:
     """Depth-first post-order over ``depends`` (declaration order, first occurrence kept)."""
     ordered: list[Layer] = []
     seen: set[str] = set()
@@ -306,7 +306,7 @@ def order_layers(roots: Iterable[tuple[Any, Span | None]]) -> list[Layer]:
     stack_spans: list[Span | None] = []
 
     def visit(value: Any, span: Span | None) -> None:
-        layer = as_layer(value, span)
+        layer = as_layer(value, span, validated)
         if layer.name in stack_names:
             start = stack_names.index(layer.name)
             cycle = stack_names[start:] + [layer.name]

@@ -44,8 +44,9 @@ class Listing:
 
 def _entry(session: Session, value: Any, file: str) -> LayerEntry:
     """A listing line: the layer's name, description and the file that defines it."""
-    layer = as_layer(value, None)
-    deps = tuple(as_layer(d, None).name for d, _ in layer.items("depends"))
+    validated = session._system_host.validated
+    layer = as_layer(value, None, validated)
+    deps = tuple(as_layer(d, None, validated).name for d, _ in layer.items("depends"))
     where = layer.value.span_of("name")
     if where is not None and where.source is not None and where.source.path:
         file = session.evaluator.display_name(where.source.path)
@@ -81,7 +82,7 @@ def list_layers(session: Session, target: str) -> Listing:
                 entry = _entry(session, v, display)
                 if entry.name not in layers:
                     layers[entry.name] = entry
-                    stack.extend(d for d, _ in as_layer(v, None).items("depends"))
+                    stack.extend(d for d, _ in as_layer(v, None, session._system_host.validated).items("depends"))
             return
         system_name = force(value.values.get("system")) if type(value) is Attrs else None
         if isinstance(system_name, str) and system_name in session._system_host.systems:
@@ -91,9 +92,13 @@ def list_layers(session: Session, target: str) -> Listing:
                 if layer.name not in layers:
                     layers[layer.name] = _entry(session, layer.value, display)
 
+    from skiffeval.eval.codes import MISSING_ARGUMENT
+
     for file in files:
         try:
             run_deep(lambda file=file: visit(file))
         except SkiffError as exc:
+            if exc.code is MISSING_ARGUMENT and len(files) > 1:
+                continue  # a layer file whose options have no defaults cannot be listed on its own
             errors.append(exc)
     return Listing(tuple(sorted(layers.values(), key=lambda e: e.name)), tuple(systems), tuple(errors))

@@ -63,6 +63,10 @@ class SystemHost:
         self.systems: dict[str, list[Layer]] = {}
         # system name -> the commands its layers declare (LayerCommand records)
         self.commands: dict[str, list[Any]] = {}
+        # layers whose fields were checked (id -> value), for this session only
+        self.validated: dict[int, Any] = {}
+        # a derivation label such as '(f.conf)' -> where the derivation was made (for messages)
+        self.label_spans: dict[str, Span] = {}
 
 
 class _Spec:
@@ -146,6 +150,10 @@ class _SystemBuilder:
     def _drv_item(self, layer: Layer, value: Attrs, span: Span | None, what: str, spec: _Spec) -> dict[str, Any]:
         stored = spec.add(coerce_to_string(self.ev, value, span, what=what))
         name = _str(self.ev, value.values.get("name", "generated"), span, "a derivation name")
+        made = self.table.derivation_of(value)
+        where = self.table.spans.get(made[0].key) if made is not None else None
+        if where is not None or span is not None:
+            self.host.label_spans[f"({name})"] = where or span
         return {"layer": layer.name, "label": name, "file": f"({name})", "path": stored}
 
     def fragment_parts(self, field: str, spec: _Spec, prefix: str) -> list[dict[str, Any]]:
@@ -181,7 +189,8 @@ class _SystemBuilder:
                 v = spec.add((str(v), v.context))
             if v is None:
                 continue
-            lines.append(render_fragment_value(symbol, v, prefix=prefix, span=where))
+            name = symbol[len(prefix):] if prefix and symbol.startswith(prefix) else symbol  # CONFIG_X or X
+            lines.append(render_fragment_value(name, v, prefix=prefix, span=where))
             spans.append(self.span_doc(where, layer, "(inline)", len(lines)))
         return {
             "layer": layer.name,
@@ -533,7 +542,7 @@ def system_builtins(host: SystemHost) -> Registry:
         layers_span = spec.span_of("layers") or span
         if type(layers_value) is not tuple:
             raise SkiffError(BAD_SYSTEM, f"'layers' of a system must be a list of layers, found {_describe(layers_value)}", layers_span)
-        layers = order_layers([(v, layers_span) for v in layers_value])
+        layers = order_layers([(v, layers_span) for v in layers_value], host.validated)
         host.systems[name] = layers
         from skiffeval.session.commands import layer_commands
 

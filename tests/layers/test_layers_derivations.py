@@ -555,8 +555,6 @@ def test_root_widens_the_tree_a_layer_may_use(tmp_path):
     assert (output_of(s, outcome, "config") / "defconfig").read_text() == "# from x/a shared.conf\nBR2_SHARED=y\n"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an E200 in a fragment made by 'fragment { }' (or writeText) has no location: its "
-                   "label '(f.conf)' is not mapped back to the 'fragment' call or the layer field (Session._explain_failure)")
 def test_a_malformed_line_in_a_fragment_derivation_has_a_location(tmp_path):
     write(tmp_path, {"board.sk": """
         system { name = "t"; layers = [ (layer { name = "t/t";
