@@ -1,0 +1,90 @@
+"""The evaluation cache: an unchanged command is answered without evaluating; any change to
+what the evaluation read (a file, a listing, an imported tree, an existence check) is noticed."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.cli.runner import run
+
+BOARD = """
+let l = layer {
+  name = "t/x";
+  buildroot = [ ./x.conf { BR2_TARGET_GENERIC_HOSTNAME = "h"; } ];
+  overlay = [ ./ov ];
+};
+in system { name = "t"; layers = [ l ]; }
+"""
+
+
+@pytest.fixture
+def board(tmp_path: Path) -> Path:
+    (tmp_path / "board.sk").write_text(BOARD)
+    (tmp_path / "x.conf").write_text("BR2_PACKAGE_A=y\n")
+    (tmp_path / "ov" / "etc").mkdir(parents=True)
+    (tmp_path / "ov" / "etc" / "motd").write_text("hello\n")
+    return tmp_path
+
+
+def _evaluated(board: Path, *extra: str) -> bool:
+    """Whether a build evaluated (a cache hit says so with -v and evaluates nothing)."""
+    r = run(["build", "board.sk", "-v", *extra], cwd=board)
+    assert r.code == 0, r.err
+    return "evaluation cache" not in r.err
+
+
+def _touch(path: Path, text: str) -> None:
+    path.write_text(text)
+    st = os.stat(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+
+
+def test_second_build_is_answered_from_the_cache(board: Path) -> None:
+    assert _evaluated(board)
+    assert not _evaluated(board)
+    assert os.path.islink(board / "result")
+
+
+@pytest.mark.parametrize("change", ["fragment", "overlay", "new-overlay-file", "board"])
+def test_changes_are_noticed(board: Path, change: str) -> None:
+    assert _evaluated(board)
+    if change == "fragment":
+        _touch(board / "x.conf", "BR2_PACKAGE_B=y\n")
+    elif change == "overlay":
+        _touch(board / "ov" / "etc" / "motd", "changed\n")
+    elif change == "new-overlay-file":
+        (board / "ov" / "etc" / "issue").write_text("new\n")
+    else:
+        _touch(board / "board.sk", BOARD.replace('"h"', '"g"'))
+    assert _evaluated(board)
+    assert not _evaluated(board)
+
+
+def test_other_arguments_are_another_entry(board: Path) -> None:
+    assert _evaluated(board)
+    assert _evaluated(board, "-A", "config")
+    assert not _evaluated(board, "-A", "config")
+    assert not _evaluated(board)
+
+
+def test_a_deleted_output_is_rebuilt(board: Path) -> None:
+    import shutil
+
+    assert _evaluated(board)
+    target = os.path.realpath(board / "result")
+    # the store makes outputs read-only; a user may still delete one behind its back
+    for top, dirs, files in os.walk(target):
+        os.chmod(top, 0o755)
+    os.chmod(os.path.dirname(target), 0o755)
+    shutil.rmtree(target)
+    assert _evaluated(board)
+
+
+def test_no_eval_cache_flag(board: Path) -> None:
+    assert _evaluated(board)
+    assert _evaluated(board, "--no-eval-cache")
+    time.sleep(0)
