@@ -157,3 +157,15 @@ def test_concurrent_configures_share_one_store(tmp_path):
             assert read(tmp_path / f"o{i}" / rel) == read(tmp_path / "o0" / rel)
     r = skiffeval(["store", "verify"], tmp_path)
     assert r.code == 0 and "0 problems" in (r.out + r.err), r.out + r.err
+
+
+@pytest.mark.xfail(strict=True, reason="bug: cmd_skiffos.skiffos_configure with --json --buildroot writes stderr as two "
+                   "JSON documents (the reader's warnings, then the report's) with the plain-text summary line of "
+                   "cmd_build._print_report between them (Output.info prints in JSON mode too), so stderr does not parse")
+def test_json_stderr_is_one_document(tmp_path):
+    r = skiffeval(["skiffos", "configure", "--root", TREE, "--config", CONFIG, "--buildroot", MINI_BUILDROOT,
+                   "--out", "o", "--json"], tmp_path)
+    assert r.code == 0
+    json.loads(r.out)
+    diags = json.loads(r.err)["diagnostics"]
+    assert {"W251", "W210"} <= {d["code"] for d in diags}
