@@ -32,14 +32,18 @@ def _color(argv: list[str]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     from skiffeval.cli.app import app
+    from skiffeval.cli.output import flush_pending
 
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         app.main(args=args, prog_name="skiffeval", standalone_mode=False)
+        flush_pending(sys.stderr)
         return EXIT_OK
     except SkiffError as exc:
-        text = render_json([exc]) if _wants_json(args) else render_text(exc, color=_color(args))
-        sys.stderr.write(text + "\n")
+        if _wants_json(args):
+            flush_pending(sys.stderr, [exc])
+        else:
+            sys.stderr.write(render_text(exc, color=_color(args)) + "\n")
         return EXIT_FAILURE
     except click.exceptions.Exit as exc:
         return exc.exit_code

@@ -130,6 +130,10 @@ def skiffos_configure(root: str, extra: tuple[str, ...], config: str, workspace:
     if ctx.output.verbosity >= 0:
         ctx.output.diagnostics(diagnostics_from_json(record["warnings"]))
     os.makedirs(out_dir, exist_ok=True)
+    # as SkiffOS empties its config folder: nothing from an earlier run may stay beside this one
+    for stale in ("final/buildroot", "report.json"):
+        if os.path.lexists(os.path.join(out_dir, stale)):
+            os.unlink(os.path.join(out_dir, stale))
     config_dir = os.path.join(store, record["config"])
     for rel in ("skiff_config", "buildroot/config", "kernel/config", "uboot/config", "busybox/config",
                 "users", "cflags", "pre_build.sh", "post_build.sh", "bind_env.sh"):

@@ -15,7 +15,20 @@ import attrs
 
 from skiffeval.diagnostics import Diagnostic, SkiffError, render_json, render_text
 
-__all__ = ["Output"]
+__all__ = ["Output", "PENDING", "flush_pending"]
+
+# Diagnostics of a --json command, written as one document when the command ends.
+PENDING: list = []
+
+
+def flush_pending(stream: Any, extra: Iterable[Diagnostic | SkiffError] = ()) -> None:
+    """Write the gathered --json diagnostics (and ``extra``, e.g. the error that ended the
+    command) as one JSON document."""
+    items = PENDING + list(extra)
+    PENDING.clear()
+    if items:
+        stream.write(render_json(items) + "\n")
+        stream.flush()
 
 
 @attrs.define
@@ -41,8 +54,9 @@ class Output:
         self.result(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False))
 
     def info(self, text: str) -> None:
-        """A status line for people (stderr), hidden by -q."""
-        if self.verbosity >= 0:
+        """A status line for people (stderr), hidden by -q and by --json (whose stderr holds
+        one JSON document of diagnostics)."""
+        if self.verbosity >= 0 and not self.json:
             self.stderr.write(text + "\n")
             self.stderr.flush()
 
@@ -58,7 +72,8 @@ class Output:
         if not items:
             return
         if self.json:
-            self.stderr.write(render_json(items) + "\n")
+            # one JSON document per command: gathered here, written by main() at the end
+            PENDING.extend(items)
         else:
             for d in items:
                 self.stderr.write(render_text(d, color=self.color) + "\n")
