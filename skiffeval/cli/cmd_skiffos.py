@@ -16,10 +16,22 @@ from skiffeval.diagnostics import SkiffError
 
 
 def _root_option(fn):
+    fn = click.option("--config-path", "config_paths", multiple=True, metavar="NAME=DIR",
+                      help="SKIFF_CONFIG_PATH_<KEY>: take package NAME (e.g. pi/4) from DIR (repeatable).")(fn)
     fn = click.option("--root", required=True, type=click.Path(exists=True, file_okay=False), help="The SkiffOS checkout.")(fn)
     fn = click.option("--extra-configs-path", "extra", multiple=True, metavar="DIR",
                       help="SKIFF_EXTRA_CONFIGS_PATH entry (repeatable, or colon-separated).")(fn)
     return fn
+
+
+def _config_paths(items: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise click.BadParameter(f"expected NAME=DIR, found '{item}'", param_hint="--config-path")
+        out[name] = os.path.abspath(path)
+    return out
 
 
 def _extra(extra: tuple[str, ...]) -> list[str]:
@@ -44,7 +56,7 @@ def skiffos_group() -> None:
 @_root_option
 @click.option("--all", "show_all", is_flag=True, help="Also list packages marked unlisted.")
 @common_options
-def skiffos_list(root: str, extra: tuple[str, ...], show_all: bool, ctx: Context) -> None:
+def skiffos_list(root: str, extra: tuple[str, ...], config_paths: tuple[str, ...], show_all: bool, ctx: Context) -> None:
     """List the packages of a SkiffOS tree with their descriptions, as SkiffOS's `make` does.
 
     \b
@@ -53,7 +65,7 @@ def skiffos_list(root: str, extra: tuple[str, ...], show_all: bool, ctx: Context
     """
     from skiffeval import skiffos as sk
 
-    discovery = sk.discover(os.path.abspath(root), _extra(extra))
+    discovery = sk.discover(os.path.abspath(root), _extra(extra), _config_paths(config_paths))
     diagnostics = sk.Diagnostics()
     rows = []
     # SkiffOS lists `env | sort` of SKIFF_CONFIG_PATH_<KEY>=<path> lines, in the C locale
@@ -77,7 +89,7 @@ def skiffos_list(root: str, extra: tuple[str, ...], show_all: bool, ctx: Context
 @click.option("--config", required=True, metavar="LIST", help="SKIFF_CONFIG, e.g. pi/4,skiff/core.")
 @click.option("--workspace", default="default", show_default=True)
 @common_options
-def skiffos_resolve(root: str, extra: tuple[str, ...], config: str, workspace: str, ctx: Context) -> None:
+def skiffos_resolve(root: str, extra: tuple[str, ...], config_paths: tuple[str, ...], config: str, workspace: str, ctx: Context) -> None:
     """Print the expanded chain of SKIFF_CONFIG, one package per line, in SkiffOS's order.
 
     \b
@@ -86,7 +98,7 @@ def skiffos_resolve(root: str, extra: tuple[str, ...], config: str, workspace: s
     """
     from skiffeval import skiffos as sk
 
-    chain = sk.load(os.path.abspath(root), config, extra_paths=_extra(extra), workspace=workspace)
+    chain = sk.load(os.path.abspath(root), config, extra_paths=_extra(extra), overrides=_config_paths(config_paths), workspace=workspace)
     names = list(chain.resolution.names)
     if ctx.output.json:
         ctx.output.data({"skiff_config": chain.resolution.skiff_config, "packages": names,
@@ -105,8 +117,8 @@ def skiffos_resolve(root: str, extra: tuple[str, ...], config: str, workspace: s
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Where to write the configuration.")
 @click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1, 256))
 @common_options
-def skiffos_configure(root: str, extra: tuple[str, ...], config: str, workspace: str, buildroot: str | None,
-                      out_dir: str, jobs: int, ctx: Context) -> None:
+def skiffos_configure(root: str, extra: tuple[str, ...], config_paths: tuple[str, ...], config: str, workspace: str,
+                      buildroot: str | None, out_dir: str, jobs: int, ctx: Context) -> None:
     """Configure like SkiffOS's `make configure`, through the store, and write the result to
     --out: skiff_config, buildroot/config, kernel/config, uboot/config, busybox/config, users,
     cflags, pre_build.sh, post_build.sh, report.json, and with --buildroot final/buildroot.
@@ -118,11 +130,13 @@ def skiffos_configure(root: str, extra: tuple[str, ...], config: str, workspace:
     """
     if buildroot:
         ctx.set_overrides((f"buildroot={os.path.abspath(buildroot)}",))
+    overrides = _config_paths(config_paths)
     key = ctx.cache_key({"cmd": "skiffos-configure", "root": os.path.abspath(root), "config": config,
-                         "workspace": workspace, "extra": _extra(extra), "buildroot": bool(buildroot)})
+                         "workspace": workspace, "extra": _extra(extra), "buildroot": bool(buildroot),
+                         "config_paths": sorted(overrides.items())})
     record = ctx.cached(key)
     if record is None:
-        record = _configure(ctx, root, extra, config, workspace, bool(buildroot), jobs)
+        record = _configure(ctx, root, extra, overrides, config, workspace, bool(buildroot), jobs)
         ctx.save_cache(key, record)
     else:
         ctx.output.detail("evaluation cache: nothing the last evaluation read has changed")
@@ -156,12 +170,13 @@ def skiffos_configure(root: str, extra: tuple[str, ...], config: str, workspace:
         ctx.output.info(f"configured {record['chain']} in {out_dir}")
 
 
-def _configure(ctx: Context, root: str, extra: tuple[str, ...], config: str, workspace: str, with_buildroot: bool, jobs: int) -> dict:
+def _configure(ctx: Context, root: str, extra: tuple[str, ...], overrides: dict[str, str], config: str, workspace: str,
+               with_buildroot: bool, jobs: int) -> dict:
     """Evaluate and realize a SkiffOS configuration; what the command prints, as data."""
     from skiffeval.session import resolved_report, skiffos_value
 
     session = ctx.session
-    system = skiffos_value(session, root, config, workspace=workspace, extra_paths=_extra(extra))
+    system = skiffos_value(session, root, config, workspace=workspace, extra_paths=_extra(extra), overrides=overrides)
     targets = session.derivations_of(system.values["config"], "config")
     if with_buildroot:
         targets += session.derivations_of(system.values["resolved"], "resolved")
