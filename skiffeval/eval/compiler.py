@@ -379,29 +379,36 @@ class Compiler:
         static, dynamic = self._bindings(bindings, scope, frame_scope, what)
         return frame_scope, static, dynamic
 
-    def _fill(self, static: list, bindings: tuple[ast.Binding, ...]) -> list[tuple[str, Code, bool]]:
-        """Pair each static binding with whether its maker runs in the outer env (plain inherit)."""
+    def _filler(self, static: list, bindings: tuple[ast.Binding, ...]) -> Callable[[Any], list]:
+        """A function making a recursive frame (``let``, ``rec``): each slot's maker runs in the
+        frame itself, or for a plain ``inherit`` in the enclosing environment."""
         outer: set[str] = set()
         for b in bindings:
             if isinstance(b, ast.Inherit) and b.source is None:
                 outer.update(b.names)
-        return [(name, mk, name in outer) for name, mk, _ in static]
+        filled = [(mk, name in outer) for name, mk, _ in static]
+        size = len(filled)
 
-    def _rec_attrs(self, node: ast.Attrs, scope: Scope | None) -> Code:
-        frame_scope, static, dynamic = self._frame(node.bindings, scope, "attribute")
-        filled = self._fill(static, node.bindings)
-        spans = {name: span for name, _, span in static}
-        names = [name for name, _, _ in static]
-        add_dynamic = self._dynamic_adder(dynamic)
-        size = len(names)
-
-        def code(env: Any) -> Any:
+        def fill(env: Any) -> list:
             frame: list[Any] = [env]
             frame.extend([None] * size)
             i = 1
-            for _, mk, is_outer in filled:
+            for mk, is_outer in filled:
                 frame[i] = mk(env) if is_outer else mk(frame)
                 i += 1
+            return frame
+
+        return fill
+
+    def _rec_attrs(self, node: ast.Attrs, scope: Scope | None) -> Code:
+        frame_scope, static, dynamic = self._frame(node.bindings, scope, "attribute")
+        fill = self._filler(static, node.bindings)
+        spans = {name: span for name, _, span in static}
+        names = [name for name, _, _ in static]
+        add_dynamic = self._dynamic_adder(dynamic)
+
+        def code(env: Any) -> Any:
+            frame = fill(env)
             values = dict(zip(names, frame[1:]))
             if dynamic:
                 own = dict(spans)
@@ -413,20 +420,9 @@ class Compiler:
 
     def c_Let(self, node: ast.Let, scope: Scope | None) -> Code:
         frame_scope, static, _ = self._frame(node.bindings, scope, "binding")
-        filled = self._fill(static, node.bindings)
+        fill = self._filler(static, node.bindings)
         body = self.compile(node.body, frame_scope)
-        size = len(filled)
-
-        def code(env: Any) -> Any:
-            frame: list[Any] = [env]
-            frame.extend([None] * size)
-            i = 1
-            for _, mk, is_outer in filled:
-                frame[i] = mk(env) if is_outer else mk(frame)
-                i += 1
-            return body(frame)
-
-        return code
+        return lambda env: body(fill(env))
 
     def c_With(self, node: ast.With, scope: Scope | None) -> Code:
         scope_maker = self.lazy(node.scope, scope)
