@@ -38,19 +38,21 @@ def sk(args: list[str], cwd: Path, store: str = "store", env: dict[str, str] | N
     return run([*args, "--store", store], cwd=cwd, env={"SKIFFEVAL_NO_EVAL_CACHE": "1", **(env or {})})
 
 
-def layer(name: str = "mini/board", *, buildroot: str = "", defconfig: str = '"mini"', extra: str = "") -> str:
+def layer(name: str = "mini/board", *, buildroot: str = "", defconfig: str = '"mini"', extra: str = "",
+          overlay: str = "") -> str:
     """The text of a ``layer { }`` call on the mini fixture; ``buildroot`` is the inside of its
-    inline fragment attribute set, ``extra`` more fields."""
+    inline fragment attribute set, ``overlay`` more entries of its ``files { }`` overlay
+    (``etc/motd`` is there), ``extra`` more fields."""
     return (f'layer {{ name = "{name}"; defconfig = {defconfig}; buildroot = [ {{ {buildroot} }} ];\n'
-            f'  overlay = [ (files {{ "etc/motd" = "hello\\n"; }}) ];\n  {extra} }}')
+            f'  overlay = [ (files {{ "etc/motd" = "hello\\n"; {overlay} }}) ];\n  {extra} }}')
 
 
-def board(d: Path, *, buildroot: str = "", extra: str = "", source: Path | str = MINI, name: str = "mini",
-          file: str = "board.sk") -> Path:
+def board(d: Path, *, buildroot: str = "", extra: str = "", overlay: str = "", source: Path | str = MINI,
+          name: str = "mini", file: str = "board.sk") -> Path:
     """Write ``d/file``: a system ``name`` of one layer (see ``layer``) on ``source``."""
     d.mkdir(parents=True, exist_ok=True)
     path = d / file
-    path.write_text(f"let l = {layer(buildroot=buildroot, extra=extra)};\n"
+    path.write_text(f"let l = {layer(buildroot=buildroot, extra=extra, overlay=overlay)};\n"
                     f'in system {{ name = "{name}"; buildroot = {source}; layers = [ l ]; }}\n')
     return path
 
