@@ -86,8 +86,9 @@ def test_a_failing_package_names_the_package_step_and_log(tmp_path):
     assert f"the full log is {log}" in r.err
     assert "src/broken.c:12:1: error: expected ';' before '}' token" in log.read_text()
     assert "Traceback" not in r.err
-    # the packages before it were built and are kept for the next try
-    assert (build_dir(tmp_path) / "build" / "hello-1.0" / ".stamp_installed").exists()
+    # what was done is kept for the next try: broken is configured, not built
+    kept = build_dir(tmp_path) / "build" / "broken-0.9"
+    assert (kept / ".stamp_configured").exists() and not (kept / ".stamp_built").exists()
 
 
 def last_lines_of(log: Path, package: str, n: int = 30) -> list[str]:
