@@ -61,6 +61,7 @@ class Session:
         self._system_host: SystemHost | None = None
         self.inputs = InputLog()  # what evaluation read (for the evaluation cache)
         self._inputs_seen: set[str] = set()  # the names --override-input could have replaced
+        self._override_paths: dict[str, StorePath] = {}  # overridden path -> its store path
 
     # -- parts -------------------------------------------------------------------------------
 
@@ -122,11 +123,14 @@ class Session:
         if not os.path.isdir(path) and not os.path.isfile(path):
             raise SkiffError(BAD_OVERRIDE, f"--override-input {name}: '{path}' does not exist", span)
         pinned = self.table.derivation_of(value) if value is not None else None
-        if pinned is not None and pinned[0].fixed is not None:
-            from skiffeval.session.storeio import store_name
+        # a checkout's .git is not part of its tree (fetchgit's output has none)
+        exclude = frozenset({".git"}) if os.path.isdir(os.path.join(path, ".git")) else frozenset()
+        from skiffeval.session.storeio import store_name
 
-            sp = self.store.add_path(path, store_name(path))
-            self.inputs.tree(path)
+        sp = self.store.add_path(path, store_name(path), exclude)
+        self.inputs.tree(path, exclude)
+        self._override_paths[path] = sp
+        if pinned is not None and pinned[0].fixed is not None:
             actual = self.store.path_info(sp).sha256
             if actual != pinned[0].fixed.sha256:
                 self.warnings.append(
@@ -139,7 +143,11 @@ class Session:
                         help=(f"pin it with hash = \"sha256:{actual}\" if this tree is the one you mean",),
                     )
                 )
-        return PathValue(path)
+        text = str(self.store.real_path(sp))
+        from skiffeval.eval.values import CStr
+        from skiffeval.session.refs import SourceRef
+
+        return CStr(text, frozenset((SourceRef(sp, text),)))
 
     # -- evaluation ----------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ import xxhash
 
 __all__ = ["InputLog", "command_key", "lookup", "save", "FORMAT"]
 
-FORMAT = 3
+FORMAT = 4
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -48,7 +48,7 @@ def _kind(mode: int) -> str:
     return "unknown"
 
 
-def _tree(path: str) -> str:
+def _tree(path: str, exclude: frozenset[str] = frozenset()) -> str:
     """A digest of the stat signature of every entry of a tree (names in sorted order, symlinks
     not followed): it changes when any file is added, removed, or touched."""
     h = xxhash.xxh3_128()
@@ -60,7 +60,7 @@ def _tree(path: str) -> str:
     while stack:
         top = stack.pop()
         with os.scandir(top) as it:
-            entries = sorted(it, key=lambda e: e.name)
+            entries = sorted((e for e in it if top != path or e.name not in exclude), key=lambda e: e.name)
         parts = []
         for entry in entries:
             est = entry.stat(follow_symlinks=False)
@@ -96,10 +96,10 @@ class InputLog:
         except OSError:
             self.kinds[path] = None
 
-    def tree(self, path: str) -> None:
+    def tree(self, path: str, exclude: frozenset[str] = frozenset()) -> None:
         if path not in self.trees:
             try:
-                self.trees[path] = _tree(path)
+                self.trees[path] = [_tree(path, exclude), sorted(exclude)]
             except OSError:
                 self.kinds[path] = None
 
@@ -148,9 +148,9 @@ def _unchanged(log: dict[str, Any]) -> bool:
                 return False
             if xxhash.xxh3_128_hexdigest("\0".join(sorted(names)).encode("utf-8", "surrogateescape")) != sig[5]:
                 return False
-    for path, recorded in log["trees"].items():
+    for path, (recorded, exclude) in log["trees"].items():
         try:
-            if _tree(path) != recorded:
+            if _tree(path, frozenset(exclude)) != recorded:
                 return False
         except OSError:
             return False

@@ -187,10 +187,11 @@ class LocalStore:
 
     # -- sources (sources.py) -------------------------------------------------------------------
 
-    def add_path(self, path: str | os.PathLike[str], name: str | None = None) -> StorePath:
+    def add_path(self, path: str | os.PathLike[str], name: str | None = None, exclude: frozenset[str] = frozenset()) -> StorePath:
         """Import a file, symlink or directory tree (symlinks kept as links, never followed);
-        re-importing an unchanged tree costs one ``lstat`` per file (``sources.add_path``)."""
-        return sources.add_path(self, path, name)
+        re-importing an unchanged tree costs one ``lstat`` per file (``sources.add_path``);
+        ``exclude`` names entries left out at the top of a tree."""
+        return sources.add_path(self, path, name, exclude)
 
     def hash_source(self, path: str | os.PathLike[str], name: str | None = None) -> StorePath:
         """The store path ``add_path`` would give, without importing."""

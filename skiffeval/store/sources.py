@@ -25,8 +25,10 @@ if TYPE_CHECKING:
 __all__ = ["add_path", "hash_source", "add_bytes", "load_stat_cache", "save_stat_cache"]
 
 
-def add_path(store: LocalStore, path: str | os.PathLike[str], name: str | None = None) -> StorePath:
-    """Import a file, symlink or directory tree (symlinks kept as links, never followed).
+def add_path(store: LocalStore, path: str | os.PathLike[str], name: str | None = None,
+             exclude: frozenset[str] = frozenset()) -> StorePath:
+    """Import a file, symlink or directory tree (symlinks kept as links, never followed);
+    ``exclude`` names entries left out at the top of a tree (``.git`` of a checkout).
 
     Re-importing an unchanged tree costs one ``lstat`` per file: the stat cache answers
     for every file and the path is found valid without reading or copying anything.
@@ -34,12 +36,13 @@ def add_path(store: LocalStore, path: str | os.PathLike[str], name: str | None =
     src = os.path.abspath(path)
     name = name if name is not None else os.path.basename(src.rstrip("/"))
     check_name(name)
+    bexclude = frozenset(os.fsencode(x) for x in exclude)
     with store.shared_lock():
         cache = load_stat_cache(store, src)
         now = time.time_ns()
         if cache:
             try:
-                walk = SourceWalk(cache, now_ns=now, probe=True)
+                walk = SourceWalk(cache, now_ns=now, probe=True, exclude=bexclude)
                 th = walk.hash(src)
                 sp = StorePath(th.digest(name), name)
                 if store.is_valid(sp):
@@ -50,7 +53,7 @@ def add_path(store: LocalStore, path: str | os.PathLike[str], name: str | None =
                 pass
         _digest, scratch = store.scratch_path(name)
         with store.pending([scratch.name]) as marker:
-            copier = CopyWalk(now_ns=now)
+            copier = CopyWalk(now_ns=now, exclude=bexclude)
             try:
                 th = copier.copy(src, scratch)
             except BaseException:

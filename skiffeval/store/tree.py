@@ -258,7 +258,8 @@ class SourceWalk:
 
     RACY_NS = 50_000_000
 
-    def __init__(self, cache: StatCache, *, now_ns: int, probe: bool = False) -> None:
+    def __init__(self, cache: StatCache, *, now_ns: int, probe: bool = False, exclude: frozenset[bytes] = frozenset()) -> None:
+        self.exclude = exclude  # names left out at the top of the tree (e.g. b".git")
         self.cache = cache
         self.new_cache: StatCache = {}
         self.probe = probe
@@ -294,7 +295,7 @@ class SourceWalk:
 
     def _dir(self, path: bytes, rel: bytes) -> None:
         with os.scandir(path) as it:
-            entries = list(it)
+            entries = list(it) if rel != b"." or not self.exclude else [e for e in it if e.name not in self.exclude]
         entries.sort(key=_NAME)
         xs = self.xs
         xs.append(b"d" + u64(len(entries)))

@@ -39,7 +39,8 @@ class CopyWalk:
     The copy is already normalized when the walk returns.
     """
 
-    def __init__(self, *, now_ns: int) -> None:
+    def __init__(self, *, now_ns: int, exclude: frozenset[bytes] = frozenset()) -> None:
+        self.exclude = exclude  # names left out at the top of the tree (e.g. b".git")
         self.racy_after = now_ns - _RACY_NS
         self.new_cache: StatCache = {}
         self.size = 0
@@ -67,7 +68,7 @@ class CopyWalk:
     def _dir(self, src: bytes, dst: bytes, rel: bytes) -> None:
         os.mkdir(dst, 0o755)
         with os.scandir(src) as it:
-            entries = sorted((e.name, e) for e in it)
+            entries = sorted((e.name, e) for e in it if rel != b"." or e.name not in self.exclude)
         n = b"d" + u64(len(entries))
         self.xs.append(n)
         self.ss.append(n)

@@ -181,9 +181,6 @@ def test_an_override_with_the_same_tree_as_the_pin_does_not_warn(git_buildroot):
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
-@pytest.mark.xfail(strict=True, reason="bug: --override-input hashes (and imports into the store) the checkout's .git "
-                   "directory (Session._override, store.add_path), so a checkout at exactly the pinned commit always "
-                   "gets W150, and the whole .git is copied into the store")
 def test_an_override_with_a_git_checkout_at_the_pinned_commit_does_not_warn(git_buildroot):
     root, repo, rev, pin = git_buildroot
     s, _ = build(root, "git-board.sk", "config", argstr={"hash": pin}, overrides=(("buildroot", str(repo)),))
