@@ -6,7 +6,8 @@ Two Buildroot stand-ins are used:
 * ``MINI`` — ``tests/fixtures/mini-buildroot`` as it is (hello, libfoo, host-tool, broken);
 * ``extra_buildroot(dir)`` — a copy of it with ``tests/image/fixtures/mini-buildroot-extra``
   laid over: ``BR2_GLOBAL_PATCH_DIR`` (the fixture's Config.in lacks it, so mini-conf would
-  drop it), a ``linux`` package configured by ``BR2_LINUX_KERNEL*`` that installs the lines of
+  drop it), Buildroot's ``source "$BR2_BASE_DIR/.br2-external.in.*"`` lines (without them
+  skiffeval's kconfig resolution does not see an external tree's symbols), a ``linux`` package configured by ``BR2_LINUX_KERNEL*`` that installs the lines of
   its fragment files, ``probe`` (installs ``BR2_JLEVEL`` and a checksum of its patches) and
   ``slow`` (notes two builds using one output directory at once).
 """

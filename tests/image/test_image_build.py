@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.buildroot.helpers import needs_make
-from tests.image.helpers import MINI, board, build_dir, fill_dl, manifest, rootfs, sk
+from tests.image.helpers import MINI, board, build_dir, extra_buildroot, fill_dl, manifest, rootfs, sk
 
 pytestmark = needs_make
 
@@ -142,3 +143,22 @@ def test_image_of_a_system_without_buildroot_says_how_to_give_one(tmp_path, attr
     r = sk(["build", "board.sk", "-A", attr], tmp_path)
     assert r.code == 1
     assert "E163" in r.err and "--override-input buildroot=PATH" in r.err
+
+
+def test_an_external_tree_reaches_the_build(tmp_path):
+    from tests.buildroot.helpers import EXTERNAL
+
+    shutil.copytree(EXTERNAL, tmp_path / "ext")
+    fill_dl(tmp_path / "dl")
+    # (the mini fixture's Config.in does not source Buildroot's .br2-external.in.* files, so
+    # skiffeval's kconfig resolution would not see extpkg; the extended fixture does)
+    source = extra_buildroot(tmp_path / "br")
+    board(tmp_path, buildroot="BR2_PACKAGE_EXTPKG = true;", extra="external = [ ./ext ];", source=source)
+    r = sk(["build", "board.sk", "-A", "show_info", "-A", "image", "--dl-dir", "dl"], tmp_path)
+    assert r.code == 0, r.err
+    info = json.loads((tmp_path / "result").read_text())
+    assert info["extpkg"]["version"] == "1.2" and info["extpkg"]["dependencies"] == ["libfoo"]
+    files = rootfs(tmp_path / "result-2")
+    assert files["usr/bin/extpkg"] == b"extpkg 1.2 from the fixture external tree of skiffeval\n"
+    m = manifest(tmp_path / "result-2")
+    assert m["packages"]["extpkg"] == "1.2" and "external" in m["inputs"]
