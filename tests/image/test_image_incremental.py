@@ -212,3 +212,24 @@ def test_incremental_images_equal_pure_ones(b):
     b.build("--pure", "-o", "pure", store="pure-store")
     assert (b.d / "pure" / "images" / "rootfs.tar").read_bytes() == incremental
     assert manifest(b.d / "pure")["pure"] is True
+
+
+def test_a_changed_buildroot_source_cleans_everything(b):
+    before = b.stamps()
+    with open(b.source / "Makefile", "a") as f:
+        f.write("# an edit of the Buildroot tree\n")
+    b.build()
+    plan = b.plan()
+    assert plan["full_clean"] is True
+    assert any(r.startswith("'buildroot' changed") for r in plan["actions"][0]["reasons"])
+    assert rebuilt(before, b.stamps()) == ALL
+
+
+def test_a_changed_host_package_symbol_dircleans_it_and_its_dependents(b):
+    before = b.stamps()
+    b.write(BASE + " BR2_PACKAGE_HOST_TOOL = true;")
+    b.build()
+    actions = {a["package"]: a["reasons"] for a in b.plan()["actions"]}
+    assert actions["host-tool"] == ["BR2_PACKAGE_HOST_TOOL: (unset) → y"]
+    assert set(actions) == {"host-tool", "hello", "linux"}  # both depend on host-tool
+    assert rebuilt(before, b.stamps()) == {"host-tool-0.3", "hello-1.0", "linux-6.1"}
