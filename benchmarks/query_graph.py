@@ -7,8 +7,9 @@ written to a temporary store in one transaction and (unless ``--no-build``) real
 ``builtin:write-text``, each output mentioning its inputs' paths (so the output graph has the
 same shape).  Then each query runs in-process through the command line (``skiffeval.cli.main``,
 stdout to a buffer: parsing, the query and the printing are measured; process start is not),
-with a fresh process-level state each time, on the top derivation's ``.drv`` — first with the
-query index cold (every ``.drv`` file read), then warm (``.skiffeval/query-index.sqlite``).
+with a fresh session each time, on the top derivation's ``.drv`` — first with the query index
+cold (every ``.drv`` file read), then warm (``.skiffeval/query-index.sqlite``): wall time, and
+the process's CPU time (the fairer figure on a shared, busy machine).
 
 With ``--nix`` (and ``nix-instantiate`` installed) the same graph is instantiated into a
 throwaway Nix 2.8 store and ``nix-store -q --tree/--graph/-qR/--referrers`` run on its top
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import io
 import json
 import os
@@ -56,21 +58,21 @@ def graph(n: int, store: LocalStore) -> list[Derivation]:
     return drvs
 
 
-def run(args: list[str], cwd: Path) -> tuple[float, int, int]:
-    """Time one in-process command line: (seconds, exit status, bytes printed)."""
+def run(args: list[str], cwd: Path) -> tuple[float, float, int]:
+    """Time one in-process command line: (wall seconds, CPU seconds of this process, bytes printed)."""
     out, err = io.StringIO(), io.StringIO()
     old = os.getcwd()
     os.chdir(cwd)
     try:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = cli_main(args)
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     finally:
         os.chdir(old)
     if code != 0:
         raise SystemExit(f"{args}: exit {code}\n{err.getvalue()[-2000:]}")
-    return seconds, code, len(out.getvalue())
+    return seconds, cpu, len(out.getvalue())
 
 
 def queries(top: str, bottom: str, middle: str, built: bool) -> dict[str, list[str]]:
@@ -109,18 +111,23 @@ def bench(n: int, work: Path, build: bool, repeat: int) -> dict:
         result = realize(store, [drvs[-1]], graph=drvs)
         setup["cold_build"] = time.perf_counter() - t0
         store.add_indirect_root(work / "result", result.of(drvs[-1]))
+        del result
     store.close()
     top = drvs[-1].drv_path.basename
     bottom = drvs[0].drv_path.basename
     middle = drvs[n // 2].drv_path.basename
+    # What a command-line process has: no 10,000 records alive (the cyclic GC would walk them).
+    del drvs
+    gc.collect()
     index = work / "store" / ".skiffeval" / "query-index.sqlite"
     times: dict[str, dict[str, float]] = {}
     for label, argv in queries(top, bottom, middle, build).items():
         for suffix in ("-wal", "-shm", ""):
             Path(f"{index}{suffix}").unlink(missing_ok=True)
         cold, _, size = run(argv, work)
-        warm = [run(argv, work)[0] for _ in range(repeat)]
-        times[label] = {"cold_index": cold, "warm": statistics.median(warm), "bytes": size}
+        warm = [run(argv, work) for _ in range(repeat)]
+        times[label] = {"cold_index": cold, "warm": statistics.median(w for w, _, _ in warm),
+                        "warm_cpu": statistics.median(c for _, c, _ in warm), "bytes": size}
     return {"setup": setup, "queries": times}
 
 
@@ -150,12 +157,18 @@ def bench_nix(n: int, work: Path, repeat: int) -> dict[str, float] | None:
     bottom_drv = next(p for p in bottom if p.endswith("-layer-0.drv"))
     middle = next(p for p in bottom if p.endswith(f"-layer-{n // 2}.drv"))
 
-    def timed(*argv: str) -> float:
+    sizes: dict[str, int] = {}
+
+    def timed(*argv: str, times: int = repeat, limit: float = 600.0) -> float:
         runs = []
-        for _ in range(repeat):
+        for _ in range(times):
             t0 = time.perf_counter()
-            subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                proc = subprocess.run(argv, env=env, check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=limit)
+            except subprocess.TimeoutExpired:
+                return float("inf")
             runs.append(time.perf_counter() - t0)
+            sizes[" ".join(argv[:4])] = len(proc.stdout)
         return statistics.median(runs)
 
     return {
@@ -165,6 +178,10 @@ def bench_nix(n: int, work: Path, repeat: int) -> dict[str, float] | None:
         "query referrers": timed("nix-store", "-q", "--referrers", middle),
         "query requisites": timed("nix-store", "-qR", top),
         "why-depends": timed("nix", "--extra-experimental-features", "nix-command", "why-depends", "--derivation", top, bottom_drv),
+        # quadratic (each path's closure walked anew): once, and given up after 10 minutes
+        "path-info --drv -rS": timed("nix", "--extra-experimental-features", "nix-command", "path-info", "--derivation", "-rS", top,
+                                     times=1),
+        "tree_bytes": sizes["nix-store -q --tree " + top],
     }
 
 
@@ -188,11 +205,14 @@ def main() -> None:
         return
     print(f"{args.n} derivations, each reading the previous three (every tenth also a source)")
     print("setup: " + ", ".join(f"{k} {v:.2f}s" for k, v in ours["setup"].items()))
-    print(f"{'query':<28}{'index cold':>12}{'warm':>10}{'output':>12}{'Nix 2.8':>10}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (CPU time is the fairer figure on a busy machine)")
+    print(f"{'query':<28}{'index cold':>12}{'warm':>10}{'warm CPU':>10}{'output':>10}{'Nix 2.8':>10}")
     for label, t in ours["queries"].items():
         theirs = (nix or {}).get(label)
-        print(f"{label:<28}{t['cold_index']:>11.3f}s{t['warm']:>9.3f}s{t['bytes'] / 1024:>10.0f}KB"
+        print(f"{label:<28}{t['cold_index']:>11.3f}s{t['warm']:>9.3f}s{t['warm_cpu']:>9.3f}s{t['bytes'] / 1024:>8.0f}KB"
               f"{(f'{theirs:.3f}s' if theirs is not None else '-'):>10}")
+    if nix is not None:
+        print(f"Nix's tree printed {nix['tree_bytes'] / 1024:.0f} KB (its indentation grows with depth)")
 
 
 if __name__ == "__main__":

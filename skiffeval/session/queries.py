@@ -53,7 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "Node", "Edge", "Site", "Graph", "TreeLine", "PathRecord", "KINDS", "ROLES",
-    "derivation_graph", "output_graph", "graph_of", "tree_lines", "requisites", "referrers",
+    "derivation_graph", "output_graph", "graph_of", "tree_lines", "requisites", "referrers", "derivation_sites",
     "why_depends", "find_dependency", "edge_sites", "path_records", "kind_of_builder", "display_file",
     "NOT_A_DEPENDENCY", "NOT_BUILT", "UNKNOWN_DEPENDENCY", "GRAPHVIZ_FAILED",
 ]
@@ -248,29 +248,45 @@ class _Rec:
     """What a query needs of a derivation: identity, builder (and kind), inputs, sources and the
     spec keys that name them.  A plain class: a 10,000-node walk makes 10,000 of them."""
 
-    __slots__ = ("key", "name", "builder", "fixed", "outputs", "inputs", "srcs", "spec_keys", "id", "kind")
+    __slots__ = ("key", "name", "builder", "fixed", "outputs", "inputs", "srcs", "spec_keys", "id", "kind", "_sites")
 
     def __init__(self, key: str, name: str, builder: str, fixed: bool, outputs: tuple[str, ...],
                  inputs: tuple[tuple[str, str, tuple[str, ...]], ...], srcs: tuple[tuple[str, str], ...],
-                 spec_keys: tuple[tuple[str, str], ...] = ()) -> None:
+                 spec_keys: tuple[tuple[str, str], ...] = (), sites: Any = "") -> None:
         self.key, self.name, self.builder, self.fixed, self.outputs = key, name, builder, fixed, outputs
         self.inputs = inputs  # (slot, ref, outputs)
         self.srcs = srcs  # (slot, basename)
         self.spec_keys = spec_keys  # (slot, the top-level spec key that first names it)
         self.id = f"{key}-{name}.drv"
         self.kind = kind_of_builder(builder)
+        self._sites = sites  # slot -> sites; or their JSON text, or a Derivation, until asked for
+
+    def sites(self) -> dict[str, tuple[Site, ...]]:
+        """Where each input slot is named (``derivation_sites``), decoded on first use."""
+        s = self._sites
+        if isinstance(s, str):
+            s = {slot: tuple(Site(*x) for x in items) for slot, items in _loads(s).items()} if s else {}
+        elif isinstance(s, Derivation):
+            s = derivation_sites(s.builder, s.args, s.env)
+        self._sites = s
+        return s
 
     @classmethod
     def of(cls, d: Derivation) -> _Rec:
         return cls(d.key, d.name, d.builder, d.fixed is not None, d.outputs,
                    tuple((slot, inp.key, inp.outputs) for slot, inp in d.input_drvs.items()),
-                   tuple((s, p.basename) for s, p in d.input_srcs.items()), _spec_keys(d.builder, d.env))
+                   tuple((s, p.basename) for s, p in d.input_srcs.items()), _spec_keys(d.builder, d.env), d)
 
     @classmethod
     def from_doc(cls, key: str, doc: dict[str, Any]) -> _Rec:
         inputs = tuple((slot, i["key"], tuple(i["outputs"])) for slot, i in doc["input_drvs"].items())
         return cls(key, doc["name"], doc["builder"], doc["fixed"] is not None, tuple(doc["outputs"]), inputs,
-                   tuple(doc["input_srcs"].items()), _spec_keys(doc["builder"], doc["env"]))
+                   tuple(doc["input_srcs"].items()), _spec_keys(doc["builder"], doc["env"]),
+                   derivation_sites(doc["builder"], doc["args"], doc["env"]))
+
+    def sites_json(self) -> str:
+        return json.dumps({slot: [list(site) for site in sites] for slot, sites in self.sites().items()},
+                          sort_keys=True, separators=(",", ":"))
 
     def index_row(self) -> tuple[str, str]:
         """The record as one text for the query index: fields split by control characters (a
@@ -279,7 +295,8 @@ class _Rec:
         free = self.builder + "".join(k for _s, k in self.spec_keys)
         if any(c in free for c in _SEPS):
             return self.key, json.dumps([self.name, self.builder, self.fixed, self.outputs,
-                                         [[s, r, o] for s, r, o in self.inputs], self.srcs, self.spec_keys])
+                                         [[s, r, o] for s, r, o in self.inputs], self.srcs, self.spec_keys,
+                                         self.sites_json()])
         ins, srcs, keys = self.inputs, self.srcs, self.spec_keys
         return self.key, "\x1f".join((
             self.name, self.builder, "1" if self.fixed else "", ",".join(self.outputs),
@@ -287,19 +304,20 @@ class _Rec:
             "\x1e".join(",".join(o) for _s, _r, o in ins),
             "\x1e".join(s for s, _b in srcs), "\x1e".join(b for _s, b in srcs),
             "\x1e".join(s for s, _k in keys), "\x1e".join(k for _s, k in keys),
+            self.sites_json(),  # JSON escapes every control character: no separator inside
         ))
 
     @classmethod
     def from_row(cls, key: str, text: str) -> _Rec:
         if text[:1] == "[":
-            name, builder, fixed, outputs, inputs, srcs, keys = _loads(text)
+            name, builder, fixed, outputs, inputs, srcs, keys, sites = _loads(text)
             return cls(key, name, builder, fixed, tuple(outputs), tuple([(s, r, tuple(o)) for s, r, o in inputs]),
-                       tuple([(s, b) for s, b in srcs]), tuple([(s, k) for s, k in keys]))
-        name, builder, fixed, outputs, islots, irefs, iouts, sslots, spaths, kslots, knames = text.split("\x1f")
+                       tuple([(s, b) for s, b in srcs]), tuple([(s, k) for s, k in keys]), sites)
+        name, builder, fixed, outputs, islots, irefs, iouts, sslots, spaths, kslots, knames, sites = text.split("\x1f")
         ins = tuple(zip(islots.split("\x1e"), irefs.split("\x1e"), map(_outputs, iouts.split("\x1e")))) if islots else ()
         srcs = tuple(zip(sslots.split("\x1e"), spaths.split("\x1e"))) if sslots else ()
         keys = tuple(zip(kslots.split("\x1e"), knames.split("\x1e"))) if kslots else ()
-        return cls(key, name, builder, fixed == "1", _outputs(outputs), ins, srcs, keys)
+        return cls(key, name, builder, fixed == "1", _outputs(outputs), ins, srcs, keys, sites)
 
 
 _OUTPUTS: dict[str, tuple[str, ...]] = {}
@@ -353,7 +371,6 @@ class _Reader:
         self.by_ref: dict[str, Derivation] = dict(table.by_ref) if table is not None else {}
         self.conn = self.store.db.conn()
         self.recs: dict[str, _Rec | None] = {}
-        self.docs: dict[str, dict[str, Any]] = {}
         self.new_rows: list[tuple[str, str]] = []
         self.index = _open_index(str(self.store.meta / "query-index.sqlite"))
 
@@ -411,22 +428,11 @@ class _Reader:
 
     def doc(self, key: str, name: str) -> dict[str, Any] | None:
         """The decoded ``.drv`` document of ``key`` (not validated: see the module docstring)."""
-        hit = self.docs.get(key)
-        if hit is None:
-            try:
-                with open(f"{self.root}/{key}-{name}.drv", "rb") as f:
-                    hit = json.loads(f.read())
-            except (OSError, ValueError):
-                return None
-            self.docs[key] = hit
-        return hit
-
-    def full_doc(self, rec: _Rec) -> dict[str, Any] | None:
-        """Args and env of a record (for sites): from the table, else from its .drv file."""
-        d = self.by_ref.get(rec.key)
-        if d is not None:
-            return {"builder": d.builder, "args": list(d.args), "env": dict(d.env)}
-        return self.doc(rec.key, rec.name)
+        try:
+            with open(f"{self.root}/{key}-{name}.drv", "rb") as f:
+                return json.loads(f.read())
+        except (OSError, ValueError):
+            return None
 
     def flush(self) -> None:
         """Remember the records read from .drv files (one transaction; best effort)."""
@@ -440,7 +446,7 @@ class _Reader:
         self.new_rows = []
 
 
-_INDEX_TABLE = "drvs_v3"  # a new row format gets a new table name
+_INDEX_TABLE = "drvs_v4"  # a new row format gets a new table name
 
 
 def _open_index(path: str) -> sqlite3.Connection | None:
@@ -831,23 +837,20 @@ def display_file(session: Session, label: str) -> str:
 def edge_sites_of(graph: Graph, edge: Edge) -> tuple[Site, ...]:
     """The sites of an edge of the derivation graph (none in the output graph)."""
     rec = graph.records.get(edge.parent)
-    if graph.outputs or not edge.slot or rec is None or graph.reader is None:
+    if graph.outputs or not edge.slot or rec is None:
         return ()
-    doc = graph.reader.full_doc(rec)
-    return edge_sites(doc, edge.slot) if doc is not None else ()
+    return rec.sites().get(edge.slot, ())
 
 
-def edge_sites(doc: dict[str, Any], slot: str) -> tuple[Site, ...]:
-    """The places in a derivation (``builder``, ``args``, ``env`` of its document) where the
-    placeholder of input ``slot`` appears; inside a JSON value (a builtin builder's ``spec``),
-    the entry that holds it."""
-    found: list[Site] = []
-
-    def mentions(text: str) -> bool:
-        return any(m.group(2) == slot for m in _PLACEHOLDER.finditer(text))
+def derivation_sites(builder: str, args: Sequence[str], env: Any) -> dict[str, tuple[Site, ...]]:
+    """For each input slot, the places in a derivation where its placeholder appears: the
+    ``builder``, ``args[i]`` or ``env.NAME``; inside a JSON value (a builtin builder's ``spec``),
+    each string that holds it, with the entry around it (layer, file, label, symbol)."""
+    found: dict[str, list[Site]] = {}
 
     def scan(field: str, text: str) -> None:
-        if not mentions(text):
+        slots = {m.group(2) for m in _PLACEHOLDER.finditer(text)}
+        if not slots:
             return
         if text[:1] in "{[":
             try:
@@ -855,22 +858,28 @@ def edge_sites(doc: dict[str, Any], slot: str) -> tuple[Site, ...]:
             except ValueError:
                 value = None
             if isinstance(value, (dict, list)):
-                before = len(found)
-                _walk_json(field, value, mentions, found)
-                if len(found) > before:
-                    return
-        found.append(Site(field))
+                for slot, site in _walk_json(field, value):
+                    found.setdefault(slot, []).append(site)
+                    slots.discard(slot)
+        for slot in sorted(slots):
+            found.setdefault(slot, []).append(Site(field))
 
-    scan("builder", doc.get("builder", ""))
-    for i, a in enumerate(doc.get("args", ())):
+    scan("builder", builder)
+    for i, a in enumerate(args):
         scan(f"args[{i}]", a)
-    for name, value in sorted(doc.get("env", {}).items()):
-        scan(f"env.{name}", value)
-    return tuple(found)
+    for name in sorted(env):
+        scan(f"env.{name}", env[name])
+    return {slot: tuple(sites) for slot, sites in found.items()}
 
 
-def _walk_json(field: str, value: Any, mentions: Any, found: list[Site]) -> None:
-    """Append a site for every string inside ``value`` that mentions the slot (iterative)."""
+def edge_sites(doc: dict[str, Any], slot: str) -> tuple[Site, ...]:
+    """The sites of input ``slot`` in a ``.drv`` document (``derivation_sites``)."""
+    return derivation_sites(doc.get("builder", ""), doc.get("args", ()), doc.get("env", {})).get(slot, ())
+
+
+def _walk_json(field: str, value: Any) -> list[tuple[str, Site]]:
+    """(slot, site) for every string inside ``value`` that holds a placeholder (iterative)."""
+    out: list[tuple[str, Site]] = []
     stack: list[tuple[str, Any, dict | None]] = [("", value, None)]
     while stack:
         path, v, entry = stack.pop()
@@ -882,9 +891,12 @@ def _walk_json(field: str, value: Any, mentions: Any, found: list[Site]) -> None
         elif isinstance(v, list):
             for i in range(len(v) - 1, -1, -1):
                 stack.append((f"{path}[{i}]", v[i], entry))
-        elif isinstance(v, str) and mentions(v):
+        elif isinstance(v, str) and "${" in v:
             e = entry or {}
-            found.append(Site(field, path, *(e.get(k) if isinstance(e.get(k), str) else None for k in _ENTRY_KEYS)))
+            site = Site(field, path, *(e.get(k) if isinstance(e.get(k), str) else None for k in _ENTRY_KEYS))
+            for slot in dict.fromkeys(m.group(2) for m in _PLACEHOLDER.finditer(v)):
+                out.append((slot, site))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
