@@ -34,7 +34,10 @@ import xxhash
 from skiffeval.builders.layers import read_text, spec_of
 from skiffeval.builders.registry import register_builder
 from skiffeval.buildroot import BuildState, Buildroot, Invocation, parse_show_info, plan
+from skiffeval.buildroot.incremental import DEFAULT_TRACKED_SYMBOLS
+from skiffeval.kconfig import read_buildroot_source
 from skiffeval.store.build import BuildContext
+from skiffeval.store.locks import FileLock
 
 __all__ = ["ImageSettings", "SETTINGS"]
 
@@ -46,7 +49,7 @@ class ImageSettings:
     builds_dir: str | None = None  # default: <store>/.skiffeval/builds
     dl_dir: str | None = None  # default: <store>/.skiffeval/dl
     ccache_dir: str | None = None
-    jobs: int | None = None
+    jobs: int | None = None  # make's BR2_JLEVEL; None: the configuration's (0 = as many as CPUs)
     pure: bool = False
     on_progress: Callable[[str, object], None] | None = None  # (derivation name, ProgressEvent)
     on_line: Callable[[str, str], None] | None = None  # (derivation name, output line)
@@ -129,13 +132,21 @@ def show_info(ctx: BuildContext) -> None:
 @register_builder("buildroot")
 def image(ctx: BuildContext) -> None:
     spec = spec_of(ctx)
-    name = ctx.drv.name
     builds = SETTINGS.builds_dir or str(ctx.store_root / ".skiffeval" / "builds")
+    os.makedirs(builds, exist_ok=True)
     if SETTINGS.pure:
-        output = tempfile.mkdtemp(prefix=f"pure-{spec['system']}-", dir=os.path.join(builds))
-    else:
-        output = os.path.join(builds, spec["system"])
-    os.makedirs(output, exist_ok=True)
+        _build_image(ctx, spec, tempfile.mkdtemp(prefix=f"pure-{spec['system']}-", dir=builds))
+        return
+    output = os.path.join(builds, spec["system"])
+    # one build at a time in a kept build directory (two configurations of one system name
+    # built at once would otherwise run make in the same O=)
+    with FileLock(ctx.store_root / ".skiffeval" / "locks" / f"build-{spec['system']}.lock"):
+        os.makedirs(output, exist_ok=True)
+        _build_image(ctx, spec, output)
+
+
+def _build_image(ctx: BuildContext, spec: dict, output: str) -> None:
+    name = ctx.drv.name
 
     def on_line(line: str) -> None:
         ctx.log.write(line + "\n")
@@ -158,6 +169,7 @@ def image(ctx: BuildContext) -> None:
             show_info=parse_show_info(saved["show_info"]) if saved.get("show_info") else None,
             package_fingerprints=tuple(saved["package_fingerprints"].items()),
             global_fingerprints=tuple(saved["global_fingerprints"].items()),
+            tracked_symbols=DEFAULT_TRACKED_SYMBOLS,
         )
     br.defconfig()
     config = br.read_config()
@@ -166,6 +178,7 @@ def image(ctx: BuildContext) -> None:
         show_info=info,
         package_fingerprints=tuple(fingerprints(config).items()),
         global_fingerprints=(("buildroot", os.path.basename(spec["buildroot"])),),
+        tracked_symbols=DEFAULT_TRACKED_SYMBOLS,  # their contents are in the fingerprints
     )
     applied = plan(previous, current)
     ctx.log.write("".join(line + "\n" for line in applied.explain()))
@@ -187,9 +200,11 @@ def image(ctx: BuildContext) -> None:
     shutil.copyfile(br.config_path, os.path.join(out, "config"))
     if spec.get("show_info"):
         shutil.copyfile(spec["show_info"], os.path.join(out, "show-info.json"))
+    source = read_buildroot_source(spec["buildroot"])
     manifest = {
         "system": spec["system"],
         "buildroot": spec["buildroot"],
+        "buildroot_version": source.version_full or source.version,
         "packages": {p.key: p.version for p in info.packages} if info is not None else {},
         "inputs": {k: v for k, v in spec.items() if isinstance(v, str) and v.startswith(str(ctx.store_root))},
         "plan": applied.to_json(),

@@ -304,6 +304,8 @@ class Session:
         from skiffeval.builders.buildroot_image import SETTINGS
 
         cwd = self.options.cwd
+        self._images_configured = True
+        SETTINGS.builds_dir = None
         SETTINGS.dl_dir = os.path.abspath(os.path.join(cwd, dl_dir)) if dl_dir else None
         SETTINGS.ccache_dir = os.path.abspath(os.path.join(cwd, ccache_dir)) if ccache_dir else None
         SETTINGS.pure = pure
@@ -346,6 +348,8 @@ class Session:
 
         from skiffeval.store.realize import RealizeError
 
+        if not getattr(self, "_images_configured", False):
+            self.configure_images()  # this session's settings, never an earlier session's
         drvs = list({d.key: d for _, d, _ in targets}.values())
         try:
             result = realize(

@@ -38,7 +38,7 @@ from skiffeval.eval.runtime import coerce_to_string, expect_attrs, expect_list, 
 from skiffeval.eval.values import Attrs, CStr, PathValue, force
 from skiffeval.session.codes import BAD_SYSTEM
 from skiffeval.session.drvs import DrvTable
-from skiffeval.session.system import SystemHost, _Spec, buildroot_derivations
+from skiffeval.session.system import SystemHost, _Spec, buildroot_derivations, no_buildroot
 
 __all__ = ["skiffos_builtins", "SKIFFOS_FIELDS"]
 
@@ -324,6 +324,9 @@ def skiffos_builtins(host: SystemHost, warnings: list[Diagnostic]) -> Registry:
             result_attrs["resolved"] = table.value(drv)
             result_attrs.update(buildroot_derivations(ev, table, name, buildroot, br_span, result_attrs["resolved"],
                                                       config_value if out.br2_external else None, span))
+        else:
+            for attr in ("resolved", "show_info", "image"):
+                result_attrs[attr] = no_buildroot(name, attr, span)
         # the default bundle
         bundle = _Spec()
         bundle_entries = {k: bundle.add(coerce_to_string(ev, v, span)) for k, v in result_attrs.items()

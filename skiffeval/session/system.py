@@ -421,9 +421,11 @@ class _SystemBuilder:
             return lazy
 
         attrs_out["resolved"] = Thunk(lambda env: force(made(env)["resolved"]), None, ("attribute 'resolved'", self.span))
-        if buildroot is not None:
-            attrs_out["show_info"] = Thunk(lambda env: made(env)["show_info"], None, ("attribute 'show_info'", self.span))
-            attrs_out["image"] = Thunk(lambda env: made(env)["image"], None, ("attribute 'image'", self.span))
+        for attr in ("show_info", "image"):
+            if buildroot is not None:
+                attrs_out[attr] = Thunk(lambda env, attr=attr: made(env)[attr], None, (f"attribute '{attr}'", self.span))
+            else:
+                attrs_out[attr] = no_buildroot(self.name, attr, self.span)
         # the default bundle
         spec = _Spec()
         entries = {k: spec.add(v) for k, v in bundle_entries.items()}
@@ -436,14 +438,7 @@ class _SystemBuilder:
 
     def _resolved(self, config, external_drv, buildroot: Any, span: Span | None) -> Any:
         if buildroot is None:
-            def missing(_env: Any) -> Any:
-                raise SkiffError(
-                    NO_BUILDROOT,
-                    f"system '{self.name}' has no Buildroot source, which 'resolved' needs",
-                    self.span,
-                    help=["add 'buildroot = fetchgit { ... };' to the system, or pass --override-input buildroot=PATH"],
-                )
-            return Thunk(missing, None)
+            return no_buildroot(self.name, "resolved", self.span)
         spec = _Spec()
         doc = {
             "buildroot": spec.add(coerce_to_string(self.ev, buildroot, span, what="the Buildroot source")),
@@ -453,6 +448,21 @@ class _SystemBuilder:
             "host": self.host.host_info(),
         }
         return self.value(self.make("resolved", "kconfig-resolve", spec.text(doc), ("out", "report")))
+
+
+def no_buildroot(system: str, attr: str, span: Span | None) -> Thunk:
+    """The value of ``resolved``/``show_info``/``image`` of a system without a Buildroot source:
+    an error (E163) that says how to give one, when it is asked for."""
+
+    def missing(_env: Any) -> Any:
+        raise SkiffError(
+            NO_BUILDROOT,
+            f"system '{system}' has no Buildroot source, which '{attr}' needs",
+            span,
+            help=["add 'buildroot = fetchgit { ... };' to the system, or pass --override-input buildroot=PATH"],
+        )
+
+    return Thunk(missing, None)
 
 
 def buildroot_derivations(ev, table: DrvTable, name: str, buildroot: Any, br_span: Span | None, resolved: Attrs,

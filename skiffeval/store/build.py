@@ -153,8 +153,11 @@ def _failure(drv: Derivation, log: LogWriter, reason: str, cause: SkiffError | N
     """The error of a failed build: the builder's own code (E112 for a plain failure), the
     derivation's name and key, the log's path and its last lines."""
     log.close()
-    tail = log_tail(log.path)
-    notes = [Note(f"log: {line}") for line in tail]
+    if cause is not None and cause.notes:
+        notes = list(cause.notes)  # the builder said what matters (e.g. a package's last lines)
+    else:
+        # the last lines, each a note: few enough that the rendering does not elide them
+        notes = [Note(f"log: {line}") for line in log_tail(log.path)[-10:]]
     help_lines = list(cause.help) if cause is not None else []
     if log.path.exists():
         help_lines.append(f"build log: {log.path}")

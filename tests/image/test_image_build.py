@@ -84,7 +84,6 @@ def test_manifest_names_packages_inputs_and_plan(built):
         {"target": "clean", "package": None, "reasons": ["no record of what the build directory was built from"]}]}
 
 
-@pytest.mark.xfail(strict=True, reason="bug: manifest.json has no Buildroot version (builders/buildroot_image.py image())")
 def test_manifest_names_the_buildroot_version(built):
     m = manifest(built / "result-2")
     assert "2026.02-mini" in json.dumps({k: v for k, v in m.items() if k not in ("buildroot", "inputs")})
@@ -135,8 +134,6 @@ def test_image_of_a_system_without_buildroot_source_given_on_the_command_line(tm
     assert rootfs(tmp_path / "result")["usr/bin/hello"] == b"hello 1.0 says hello alone\n"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: without a Buildroot source, -A image/show_info is E054 'attribute not found' "
-                   "(session/system.py adds them only when 'buildroot' is set), unlike 'resolved' (E163 with the --override-input hint)")
 @pytest.mark.parametrize("attr", ["image", "show_info"])
 def test_image_of_a_system_without_buildroot_says_how_to_give_one(tmp_path, attr):
     (tmp_path / "board.sk").write_text(NO_BUILDROOT)

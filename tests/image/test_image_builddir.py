@@ -50,8 +50,6 @@ def test_pure_builds_in_an_empty_directory_and_leaves_the_kept_one_alone(tmp_pat
     assert (tmp_path / "inc" / "images" / "rootfs.tar").read_bytes() == (tmp_path / "pure" / "images" / "rootfs.tar").read_bytes()
 
 
-@pytest.mark.xfail(strict=True, reason="bug: --pure in a store that never built an image fails with E112 FileNotFoundError: "
-                   "builders/buildroot_image.py image() calls tempfile.mkdtemp(dir=<store>/.skiffeval/builds) before creating it")
 def test_pure_works_in_a_fresh_store(tmp_path):
     fill_dl(tmp_path / "dl")
     board(tmp_path)
@@ -59,9 +57,6 @@ def test_pure_works_in_a_fresh_store(tmp_path):
     assert manifest(tmp_path / "result")["pure"] is True
 
 
-@pytest.mark.xfail(strict=True, reason="bug: two systems of one name built at once share <store>/.skiffeval/builds/<name> "
-                   "without a lock (builders/buildroot_image.py image()): both run make in one O= and an image gets "
-                   "the other's packages")
 def test_systems_of_one_name_built_at_once_do_not_share_a_build_directory(tmp_path):
     source = extra_buildroot(tmp_path / "br")
     fill_dl(tmp_path / "dl", extra=True)
@@ -108,9 +103,6 @@ def test_the_job_count_is_not_part_of_the_key(tmp_path):
     assert again["built"] == 0 and again["outputs"] == first["outputs"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: builders/buildroot_image.py keeps the image settings in a module global "
-                   "(SETTINGS) that Session.configure_images sets and nothing resets: a later session in the same "
-                   "process builds with an earlier session's --dl-dir, --pure and progress callbacks")
 def test_a_session_does_not_inherit_another_sessions_image_settings(tmp_path):
     fill_dl(tmp_path / "dl")
     board(tmp_path)

@@ -120,9 +120,6 @@ def test_a_changed_kernel_fragment_dircleans_linux(b):
     assert rootfs(b.d / "result")["boot/kernel-config"] == b"linux 6.1: CONFIG_NET=y CONFIG_USB=y \n"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a changed patch is a full rebuild: builders/buildroot_image.py image() builds "
-                   "BuildState without tracked_symbols, so the new BR2_GLOBAL_PATCH_DIR path matches the 'global build "
-                   "option' rule instead of being covered by the per-package patch fingerprints")
 def test_a_changed_patch_dircleans_its_package(b):
     before = b.stamps()
     b.patch("probe", "0001-probe.patch", "--- a/probe.c\n+++ b/probe.c\n@@ -1 +1 @@\n")
@@ -131,7 +128,6 @@ def test_a_changed_patch_dircleans_its_package(b):
     assert rebuilt(before, b.stamps()) == {"probe-0.1"}
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a changed patch is a full rebuild (see test_a_changed_patch_dircleans_its_package)")
 def test_a_changed_library_patch_dircleans_it_and_what_depends_on_it(b):
     b.patch("libfoo", "0002-more.patch", "--- a/bar.c\n+++ b/bar.c\n")
     b.build()

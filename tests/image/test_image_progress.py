@@ -98,10 +98,6 @@ def last_lines_of(log: Path, package: str, n: int = 30) -> list[str]:
     return lines[start:][-n:]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: store/build.py _failure() keeps the Buildroot error's code and help but "
-                   "replaces its notes (the package's last 30 lines, one note) with the derivation log's last 25 "
-                   "lines as separate notes, which diagnostics.collapse_notes cuts to 11 ('... 14 more notes'): the "
-                   "compiler's error line itself is hidden")
 def test_a_failing_package_shows_the_last_30_lines_of_its_output(tmp_path):
     fill_dl(tmp_path / "dl")
     board(tmp_path, buildroot=BROKEN)
