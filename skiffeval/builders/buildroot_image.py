@@ -162,8 +162,15 @@ def _build_image(ctx: BuildContext, spec: dict, output: str) -> None:
     info = parse_show_info(read_text(spec["show_info"])) if spec.get("show_info") else None
     state_path = os.path.join(output, ".skiffeval-state.json")
     previous = None
-    if os.path.exists(state_path) and os.path.exists(br.config_path):
-        saved = json.loads(read_text(state_path))
+    saved = None
+    # a directory that holds an earlier build (whether or not its record survived)
+    earlier_build = os.path.exists(br.config_path) or os.path.isdir(os.path.join(output, "build"))
+    if os.path.exists(state_path) and earlier_build:
+        try:
+            saved = json.loads(read_text(state_path))
+        except ValueError:  # a record cut short by a crash is no record: build from a clean slate
+            saved = None
+    if saved is not None:
         previous = BuildState(
             config=saved["config"],
             show_info=parse_show_info(saved["show_info"]) if saved.get("show_info") else None,
@@ -182,17 +189,18 @@ def _build_image(ctx: BuildContext, spec: dict, output: str) -> None:
     )
     applied = plan(previous, current)
     ctx.log.write("".join(line + "\n" for line in applied.explain()))
-    if previous is not None:
+    if earlier_build:  # without a (valid) record the plan is a full clean
         br.apply(applied)
         br.defconfig()  # 'make clean' keeps .config, but be exact
-    # the state is written before 'make': an interrupted build is judged against it next time
-    with open(state_path, "w", encoding="utf-8") as f:
+    # the state is written (atomically) before 'make': an interrupted build is judged against it
+    with open(state_path + ".tmp", "w", encoding="utf-8") as f:
         json.dump({
             "config": config,
             "show_info": read_text(spec["show_info"]) if spec.get("show_info") else None,
             "package_fingerprints": dict(current.package_fingerprints),
             "global_fingerprints": dict(current.global_fingerprints),
         }, f)
+    os.replace(state_path + ".tmp", state_path)
     result = br.build(show_info=info)
     out = str(ctx.out)
     os.mkdir(out)

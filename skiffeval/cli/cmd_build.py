@@ -22,6 +22,8 @@ from skiffeval.session import evalcache
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("-A", "--attr", "attrs_", multiple=True, metavar="ATTR", help="Build this attribute (repeatable; default: the value itself).")
 @click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1, 256), help="Derivations built at once.")
+@click.option("--cores", default=None, type=click.IntRange(0, 1024), metavar="N",
+              help="make jobs inside one Buildroot build (BR2_JLEVEL; 0 = all CPUs). Default: the configuration's BR2_JLEVEL. Not part of any hash.")
 @click.option("--dry-run", is_flag=True, help="Say what would be built and what is valid; build nothing.")
 @click.option("-o", "--out-link", default="result", show_default=True, metavar="LINK", help="Name of the symlink to the output (a GC root).")
 @click.option("--no-out-link", is_flag=True, help="Do not create an out-link.")
@@ -34,7 +36,7 @@ from skiffeval.session import evalcache
 @click.option("--no-eval-cache", is_flag=True, envvar="SKIFFEVAL_NO_EVAL_CACHE", help="Evaluate even when nothing the last evaluation read has changed.")
 @file_options
 @common_options
-def build_command(files, attrs_, jobs, dry_run, out_link, no_out_link, keep_going, print_out_paths, overrides,
+def build_command(files, attrs_, jobs, cores, dry_run, out_link, no_out_link, keep_going, print_out_paths, overrides,
                   dl_dir, ccache_dir, pure, no_eval_cache, args, ctx: Context) -> None:
     """Build FILE (its value, or the attributes given with -A) into the store.
 
@@ -63,7 +65,7 @@ def build_command(files, attrs_, jobs, dry_run, out_link, no_out_link, keep_goin
         session = ctx.session
         requests = [BuildRequest(f, tuple(attrs_), args) for f in files]
         with Progress(ctx.output) as progress:
-            session.configure_images(dl_dir=dl_dir, ccache_dir=ccache_dir, pure=pure, jobs=jobs,
+            session.configure_images(dl_dir=dl_dir, ccache_dir=ccache_dir, pure=pure, jobs=cores,
                                      on_progress=progress.buildroot, on_line=progress.buildroot_line)
             outcome = session.build(requests, jobs=jobs, keep_going=keep_going, dry_run=dry_run, out_link=link, on_event=progress.event)
         if dry_run:

@@ -62,6 +62,7 @@ def run_command(board, command, command_args, attr, list_, overrides, args, ctx:
     outcome = session.build([request], out_link=None)
     env = dict(os.environ)
     env.update(run_environment(session, system, value, outcome))
+    ctx.output.diagnostics(session.warnings)
     env.update({k: resolve_placeholders(session, v) for k, v in chosen.env})
     env["SKIFFEVAL_LAYER"] = chosen.layer
     argv = [resolve_placeholders(session, a) for a in chosen.argv] + list(command_args)

@@ -22,3 +22,5 @@ BAD_COMMAND = define_code("E164", "bad-command", D, "a layer command that does n
 
 OVERRIDE_DIFFERS = define_code("W150", "override-differs", D, "an overridden input whose content differs from its pin")
 SET_TWICE = define_code("W151", "set-twice", D, "a symbol or file set by more than one layer")
+BUILD_DIR_ELSEWHERE = define_code("W152", "build-dir-elsewhere", D,
+                                  "the kept build directory holds another configuration's build than the image a command runs on")

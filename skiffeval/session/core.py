@@ -12,6 +12,7 @@ reads no environment), then ``layers=<skiffeval's own layer library>``.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from importlib import resources
 from typing import Any, Callable, Mapping, Sequence
 
@@ -394,10 +395,11 @@ def system_commands(session: Session, request: BuildRequest) -> tuple[str, list[
 
 def run_environment(session: Session, system: str, value: Any, outcome: BuildOutcome) -> dict[str, str]:
     """The environment a layer command runs in: the system's realized outputs."""
+    build_dir = session.store.root / ".skiffeval" / "builds" / system
     env = {
         "SKIFFEVAL_SYSTEM": system,
         "SKIFFEVAL_STORE": str(session.store.root),
-        "BUILDROOT_DIR": str(session.store.root / ".skiffeval" / "builds" / system),
+        "BUILDROOT_DIR": str(build_dir),  # the kept build directory (SkiffOS's workspace)
     }
     for label, _drv, _output, path in outcome.targets:
         env["SKIFFEVAL_BUNDLE"] = str(session.store.real_path(path))
@@ -412,7 +414,45 @@ def run_environment(session: Session, system: str, value: Any, outcome: BuildOut
         if realised is not None and hit[1] in realised.outputs:
             env[f"SKIFFEVAL_{attr.upper()}"] = str(session.store.real_path(realised.outputs[hit[1]]))
     if "SKIFFEVAL_IMAGE" in env:
-        env["SKIFFEVAL_IMAGES"] = env["SKIFFEVAL_IMAGE"] + "/images"
+        image = Path(env["SKIFFEVAL_IMAGE"])
+        env["SKIFFEVAL_IMAGES"] = str(image / "images")
+        try:
+            same = (build_dir / ".config").read_bytes() == (image / "config").read_bytes()
+        except OSError:
+            same = False
+        if not same:
+            env["BUILDROOT_DIR"] = str(_image_view(session, system, image))
+    return env
+
+
+def _image_view(session: Session, system: str, image: Path) -> Path:
+    """A stand-in for the kept build directory when it last built another configuration of
+    ``system`` (the image was answered by the store): ``images`` is the image's own and
+    ``.config`` its configuration; there is no ``host/`` or ``target/`` (they would be the other
+    configuration's). A warning says so."""
+    from skiffeval.session.codes import BUILD_DIR_ELSEWHERE
+
+    view = session.store.root / ".skiffeval" / "views" / image.name
+    if not (view / "images").exists():
+        tmp = view.with_name(view.name + f".tmp{os.getpid()}")
+        tmp.mkdir(parents=True, exist_ok=True)
+        (tmp / "images").unlink(missing_ok=True)
+        (tmp / "images").symlink_to(image / "images")
+        (tmp / ".config").write_bytes((image / "config").read_bytes())
+        try:
+            os.replace(tmp, view)
+        except OSError:  # another process made it first
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+    session.warnings.append(Diagnostic(
+        Severity.WARNING, BUILD_DIR_ELSEWHERE,
+        f"the kept build directory of '{system}' holds another configuration's build; "
+        f"BUILDROOT_DIR is {view}, which has this image's images/ and .config only",
+        None,
+        help=(f"rebuild it there with 'skiffeval build <board> -A image' after a change, or use --pure builds",),
+    ))
+    return view
     return env
 
 

@@ -40,6 +40,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
@@ -301,7 +302,7 @@ class _Rec:
         return self.key, "\x1f".join((
             self.name, self.builder, "1" if self.fixed else "", ",".join(self.outputs),
             "\x1e".join(s for s, _r, _o in ins), "\x1e".join(r for _s, r, _o in ins),
-            "\x1e".join(",".join(o) for _s, _r, o in ins),
+            "" if all(o == _OUT for _s, _r, o in ins) else "\x1e".join(",".join(o) for _s, _r, o in ins),
             "\x1e".join(s for s, _b in srcs), "\x1e".join(b for _s, b in srcs),
             "\x1e".join(s for s, _k in keys), "\x1e".join(k for _s, k in keys),
             self.sites_json(),  # JSON escapes every control character: no separator inside
@@ -314,13 +315,19 @@ class _Rec:
             return cls(key, name, builder, fixed, tuple(outputs), tuple([(s, r, tuple(o)) for s, r, o in inputs]),
                        tuple([(s, b) for s, b in srcs]), tuple([(s, k) for s, k in keys]), sites)
         name, builder, fixed, outputs, islots, irefs, iouts, sslots, spaths, kslots, knames, sites = text.split("\x1f")
-        ins = tuple(zip(islots.split("\x1e"), irefs.split("\x1e"), map(_outputs, iouts.split("\x1e")))) if islots else ()
+        if not islots:
+            ins = ()
+        elif iouts:
+            ins = tuple(zip(islots.split("\x1e"), irefs.split("\x1e"), map(_outputs, iouts.split("\x1e"))))
+        else:  # every input's outputs are ("out",)
+            ins = tuple(zip(islots.split("\x1e"), irefs.split("\x1e"), repeat(_OUT)))
         srcs = tuple(zip(sslots.split("\x1e"), spaths.split("\x1e"))) if sslots else ()
         keys = tuple(zip(kslots.split("\x1e"), knames.split("\x1e"))) if kslots else ()
         return cls(key, name, builder, fixed == "1", _outputs(outputs), ins, srcs, keys, sites)
 
 
-_OUTPUTS: dict[str, tuple[str, ...]] = {}
+_OUT = ("out",)
+_OUTPUTS: dict[str, tuple[str, ...]] = {"out": _OUT}
 
 
 def _outputs(text: str) -> tuple[str, ...]:
@@ -446,7 +453,7 @@ class _Reader:
         self.new_rows = []
 
 
-_INDEX_TABLE = "drvs_v4"  # a new row format gets a new table name
+_INDEX_TABLE = "drvs_v5"  # a new row format gets a new table name
 
 
 def _open_index(path: str) -> sqlite3.Connection | None:
@@ -642,17 +649,23 @@ def tree_lines(graph: Graph, *, depth: int | None = None, keep: set[str] | None 
     expanded: set[str] = set()
     roots = [r for r in graph.roots if keep is None or r in keep]
     stack: list[tuple[str, Edge | None, int, bool]] = [(r, None, 0, i == len(roots) - 1) for i, r in enumerate(roots)][::-1]
+    children = graph.children
+    push = stack.append
     while stack:
         nid, edge, d, last = stack.pop()
-        kids = [e for e in graph.children.get(nid, ()) if keep is None or e.child in keep]
-        shared = nid in expanded and bool(kids)
+        kids = children.get(nid, ())
+        if keep is not None:
+            kids = [e for e in kids if e.child in keep]
+        seen = nid in expanded
         explained = edge_sites_of(graph, edge) if sites and edge is not None else ()
-        lines.append(_new(TreeLine, (d, nid, edge, shared, last, explained)))
-        if nid in expanded or (depth is not None and d >= depth):
+        lines.append(_new(TreeLine, (d, nid, edge, seen and bool(kids), last, explained)))
+        if seen or (depth is not None and d >= depth):
             continue
         expanded.add(nid)
-        for i in range(len(kids) - 1, -1, -1):
-            stack.append((kids[i].child, kids[i], d + 1, i == len(kids) - 1))
+        n = len(kids)
+        for i in range(n - 1, -1, -1):
+            e = kids[i]
+            push((e.child, e, d + 1, i == n - 1))
     return lines
 
 

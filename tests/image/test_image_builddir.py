@@ -83,15 +83,20 @@ def test_systems_of_one_name_built_one_after_the_other_are_correct(tmp_path):
     assert manifest(tmp_path / "b")["plan"]["full_clean"] is True  # libfoo was removed
 
 
-@pytest.mark.xfail(strict=True, reason="bug: every image build passes BR2_JLEVEL=1 to make: cli/cmd_build.py hands -j "
-                   "(derivations at once, default 1) to Session.configure_images(jobs=), which the builder passes as "
-                   "BR2_JLEVEL; the configuration's BR2_JLEVEL (0 = auto by default) never takes effect")
 def test_without_j_the_configurations_job_count_reaches_the_packages(tmp_path):
     source = extra_buildroot(tmp_path / "br")
     fill_dl(tmp_path / "dl", extra=True)
     board(tmp_path, buildroot="BR2_PACKAGE_PROBE = true; BR2_JLEVEL = 3;", source=source)
     build(tmp_path)
     assert rootfs(tmp_path / "result")["usr/share/probe"].startswith(b"jlevel=3 ")
+
+
+def test_cores_sets_the_make_job_count_for_one_build(tmp_path):
+    source = extra_buildroot(tmp_path / "br")
+    fill_dl(tmp_path / "dl", extra=True)
+    board(tmp_path, buildroot="BR2_PACKAGE_PROBE = true; BR2_JLEVEL = 3;", source=source)
+    build(tmp_path, "--cores", "2", "--pure")
+    assert rootfs(tmp_path / "result")["usr/share/probe"].startswith(b"jlevel=2 ")
 
 
 def test_the_job_count_is_not_part_of_the_key(tmp_path):
@@ -115,9 +120,6 @@ def test_a_session_does_not_inherit_another_sessions_image_settings(tmp_path):
     assert str(tmp_path / "other" / ".skiffeval" / "dl") in "\n".join(info.value.help)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: builders/buildroot_image.py image() writes .skiffeval-state.json in place "
-                   "(open 'w' + json.dump, not atomic) and reads it without a guard: after a crash while writing it, "
-                   "every build of the system fails with E112 JSONDecodeError until the file is deleted by hand")
 def test_a_truncated_state_record_means_no_record(tmp_path):
     fill_dl(tmp_path / "dl")
     board(tmp_path)

@@ -231,12 +231,17 @@ def test_a_changed_host_package_symbol_dircleans_it_and_its_dependents(b):
     assert rebuilt(before, b.stamps()) == {"host-tool-0.3", "hello-1.0", "linux-6.1"}
 
 
-@pytest.mark.xfail(strict=True, reason="bug: with no usable record (.skiffeval-state.json deleted, or .config gone) but a "
-                   "built directory, builders/buildroot_image.py plans a full clean ('no record ...') and does not apply "
-                   "it (only 'if previous is not None'): make keeps every stamp and the image has the old packages")
 def test_a_build_directory_without_its_record_is_cleaned(b):
     (b.out / ".skiffeval-state.json").unlink()
     b.write(BASE + ' BR2_PACKAGE_HELLO_GREETING = "hey";')
     b.build()
     assert b.plan()["full_clean"] is True
+    assert rootfs(b.d / "result")["usr/bin/hello"] == b"hello 1.0 says hey with libfoo\n"
+
+
+def test_a_build_directory_without_its_config_builds_the_new_configuration(b):
+    # the record still says what the directory holds: the plan is judged against it
+    (b.out / ".config").unlink()
+    b.write(BASE + ' BR2_PACKAGE_HELLO_GREETING = "hey";')
+    b.build()
     assert rootfs(b.d / "result")["usr/bin/hello"] == b"hello 1.0 says hey with libfoo\n"

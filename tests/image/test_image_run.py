@@ -85,18 +85,23 @@ def test_after_an_image_build_the_images_are_in_the_environment(native):
     assert (Path(env["BUILDROOT_DIR"]) / "images" / "rootfs.tar").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="bug: session/core.py run_environment() sets BUILDROOT_DIR to the kept build "
-                   "directory of the system's name whatever configuration was built there last: after switching back "
-                   "to a configuration whose image is already in the store, $BUILDROOT_DIR/images (what SkiffOS's "
-                   "commands flash) holds the other configuration's images")
 def test_buildroot_dir_holds_the_images_of_the_systems_configuration(native):
     for greeting in ("a", "b", "a"):  # the last build is answered by the store: nothing runs make
         board(native, buildroot=f'BR2_PACKAGE_HELLO_GREETING = "{greeting}";', extra=COMMANDS)
         assert sk(["build", "board.sk", "-A", "image", "--dl-dir", "dl"], native).code == 0
-    assert sk(["run", "board.sk", "show", "env.txt"], native).code == 0
+    r = sk(["run", "board.sk", "show", "env.txt"], native)
+    assert r.code == 0
+    assert "warning[W152]" in r.err and "another configuration's build" in r.err
     env = read_env(native / "env.txt")
     kept = Path(env["BUILDROOT_DIR"]) / "images" / "rootfs.tar"
     assert kept.read_bytes() == (Path(env["SKIFFEVAL_IMAGES"]) / "rootfs.tar").read_bytes()
+    assert (Path(env["BUILDROOT_DIR"]) / ".config").read_bytes() == (Path(env["SKIFFEVAL_IMAGE"]) / "config").read_bytes()
+    # built again there: the kept directory is the image's again, no warning
+    board(native, buildroot='BR2_PACKAGE_HELLO_GREETING = "b";', extra=COMMANDS)
+    assert sk(["build", "board.sk", "-A", "image", "--dl-dir", "dl"], native).code == 0
+    r = sk(["run", "board.sk", "show", "env.txt"], native)
+    assert r.code == 0 and "W152" not in r.err
+    assert read_env(native / "env.txt")["BUILDROOT_DIR"].endswith("/builds/mini")
 
 
 def test_a_failing_command_is_an_error_at_its_definition(native):
