@@ -183,9 +183,8 @@ def _data(ctx: Context, doc: Any) -> None:
 def _nodes_out(ctx: Context, root: str, nodes: list[Any]) -> None:
     if ctx.output.json:
         _data(ctx, [n.to_json(root) for n in nodes])
-    else:
-        for n in nodes:
-            ctx.output.result(f"{root}/{n.id}")
+    elif nodes:
+        ctx.output.result("\n".join(f"{root}/{n.id}" for n in nodes))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -393,13 +392,16 @@ def path_info(targets: tuple[str, ...], recursive: bool, closure_size: bool, drv
     if ctx.output.json:
         _data(ctx, [r.to_json(root) for r in records])
         return
+    text: list[str] = []
     for r in records:
-        ctx.output.result(f"{root}/{r.path}")
-        ctx.output.result(f"  kind        {r.kind}")
-        ctx.output.result(f"  size        {_size(r.size)} in {r.files} file{'s' if r.files != 1 else ''}")
+        text.append(f"{root}/{r.path}")
+        text.append(f"  kind        {r.kind}")
+        text.append(f"  size        {_size(r.size)} in {r.files} file{'s' if r.files != 1 else ''}")
         if r.closure_size is not None:
-            ctx.output.result(f"  closure     {_size(r.closure_size)}")
-        ctx.output.result(f"  sha256      {r.sha256}")
+            text.append(f"  closure     {_size(r.closure_size)}")
+        text.append(f"  sha256      {r.sha256}")
         if r.deriver:
-            ctx.output.result(f"  deriver     {root}/{r.deriver}")
-        ctx.output.result(f"  references  {len(r.references)}" + "".join(f"\n    {root}/{x}" for x in r.references))
+            text.append(f"  deriver     {root}/{r.deriver}")
+        text.append(f"  references  {len(r.references)}")
+        text.extend(f"    {root}/{x}" for x in r.references)
+    ctx.output.result("\n".join(text))

@@ -249,18 +249,34 @@ class _Rec:
     """What a query needs of a derivation: identity, builder (and kind), inputs, sources and the
     spec keys that name them.  A plain class: a 10,000-node walk makes 10,000 of them."""
 
-    __slots__ = ("key", "name", "builder", "fixed", "outputs", "inputs", "srcs", "spec_keys", "id", "kind", "_sites")
+    __slots__ = ("key", "name", "builder", "fixed", "outputs", "_inputs", "srcs", "spec_keys", "id", "kind", "_sites")
 
     def __init__(self, key: str, name: str, builder: str, fixed: bool, outputs: tuple[str, ...],
-                 inputs: tuple[tuple[str, str, tuple[str, ...]], ...], srcs: tuple[tuple[str, str], ...],
+                 inputs: Any, srcs: tuple[tuple[str, str], ...],
                  spec_keys: tuple[tuple[str, str], ...] = (), sites: Any = "") -> None:
         self.key, self.name, self.builder, self.fixed, self.outputs = key, name, builder, fixed, outputs
-        self.inputs = inputs  # (slot, ref, outputs)
+        self._inputs = inputs  # (slot, ref, outputs) tuples, or the index row's three fields until asked for
         self.srcs = srcs  # (slot, basename)
         self.spec_keys = spec_keys  # (slot, the top-level spec key that first names it)
         self.id = f"{key}-{name}.drv"
         self.kind = kind_of_builder(builder)
         self._sites = sites  # slot -> sites; or their JSON text, or a Derivation, until asked for
+
+    @property
+    def inputs(self) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+        """(slot, ref, outputs) of each input derivation, decoded on first use (an output-graph
+        walk needs only a record's builder)."""
+        v = self._inputs
+        if type(v) is list:
+            islots, irefs, iouts = v
+            if not islots:
+                v = ()
+            elif iouts:
+                v = tuple(zip(islots.split("\x1e"), irefs.split("\x1e"), map(_outputs, iouts.split("\x1e"))))
+            else:  # every input's outputs are ("out",)
+                v = tuple(zip(islots.split("\x1e"), irefs.split("\x1e"), repeat(_OUT)))
+            self._inputs = v
+        return v
 
     def sites(self) -> dict[str, tuple[Site, ...]]:
         """Where each input slot is named (``derivation_sites``), decoded on first use."""
@@ -315,12 +331,7 @@ class _Rec:
             return cls(key, name, builder, fixed, tuple(outputs), tuple([(s, r, tuple(o)) for s, r, o in inputs]),
                        tuple([(s, b) for s, b in srcs]), tuple([(s, k) for s, k in keys]), sites)
         name, builder, fixed, outputs, islots, irefs, iouts, sslots, spaths, kslots, knames, sites = text.split("\x1f")
-        if not islots:
-            ins = ()
-        elif iouts:
-            ins = tuple(zip(islots.split("\x1e"), irefs.split("\x1e"), map(_outputs, iouts.split("\x1e"))))
-        else:  # every input's outputs are ("out",)
-            ins = tuple(zip(islots.split("\x1e"), irefs.split("\x1e"), repeat(_OUT)))
+        ins = [islots, irefs, iouts]
         srcs = tuple(zip(sslots.split("\x1e"), spaths.split("\x1e"))) if sslots else ()
         keys = tuple(zip(kslots.split("\x1e"), knames.split("\x1e"))) if kslots else ()
         return cls(key, name, builder, fixed == "1", _outputs(outputs), ins, srcs, keys, sites)
@@ -544,7 +555,7 @@ def derivation_graph(session: Session, targets: Sequence[Target], depth: int | N
                     if role:
                         b.role.setdefault(cid, role)
             for slot, basename in rec.srcs:
-                b.add(basename, StorePath.parse(basename).name, "source", "source")
+                b.add(basename, basename[27:], "source", "source")
                 edges.append(_new(Edge, (rid, basename, slot, ())))
                 role = ROLES.get((kind, spec_keys.get(slot, "")))
                 if role:
@@ -555,10 +566,26 @@ def derivation_graph(session: Session, targets: Sequence[Target], depth: int | N
         frontier = wave
     reader.flush()
     keys = {nid: rec.key for nid, (_n, _t, _k, rec) in b.order.items() if rec is not None}
-    realised = session.store.realisations(keys.values())
+    realised = _realised(reader.conn, list(keys.values()))
     built = {nid: key in realised for nid, key in keys.items()}
-    outputs = {nid: tuple((o, p.basename) for o, p in realised[key].outputs.items()) for nid, key in keys.items() if key in realised}
+    outputs = {nid: realised[key] for nid, key in keys.items() if key in realised}
     return b.finish(roots, built, outputs, reader)
+
+
+def _realised(conn: Any, keys: list[str]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """The realized ``keys`` (every output valid, as ``LocalStore.realisations`` decides) with
+    their (output, basename) pairs — without making a validated ``StorePath`` per output."""
+    rows: dict[str, list[tuple[str, str]]] = {}
+    invalid: set[str] = set()
+    for part in _chunks(keys):
+        q = ("SELECT r.key, o.output, o.path, p.path IS NOT NULL FROM realisations r "
+             "JOIN resolved_outputs o ON o.resolved = r.resolved LEFT JOIN paths p ON p.path = o.path "
+             f"WHERE r.key IN ({','.join('?' * len(part))})")
+        for key, output, path, valid in conn.execute(q, part):
+            rows.setdefault(key, []).append((output, path))
+            if not valid:
+                invalid.add(key)
+    return {k: tuple(sorted(v)) for k, v in rows.items() if k not in invalid}
 
 
 def _path_node(session: Session, b: _Builder, path: StorePath) -> str:
@@ -591,7 +618,7 @@ def output_graph(session: Session, targets: Sequence[Target], depth: int | None 
                 row = c.execute("SELECT kind, deriver FROM paths WHERE path=?", (base,)).fetchone()
                 kind, deriver = row if row is not None else ("source", None)
                 rec = reader.rec(deriver) if deriver else None
-                b.add(base, StorePath.parse(base).name, kind, rec.kind if rec is not None else kind, rec)
+                b.add(base, base[27:], kind, rec.kind if rec is not None else kind, rec)
             break
         level += 1
         rows: dict[str, tuple[str, str | None]] = {}
@@ -609,19 +636,19 @@ def output_graph(session: Session, targets: Sequence[Target], depth: int | None 
             kind, deriver = rows.get(base, ("source", None))
             rec = reader.recs.get(deriver) if deriver else None
             own = rec.kind if rec is not None else kind
-            b.add(base, StorePath.parse(base).name, kind, own, rec)
-            src_slots = {basename: slot for slot, basename in rec.srcs} if rec is not None else {}
-            spec_keys = dict(rec.spec_keys) if rec is not None else {}
-            edges = []
-            for ref in sorted(refs[base], key=_by_name):  # by name: digests depend on the store root
-                edges.append(Edge(base, ref, ""))
-                role = ROLES.get((own, spec_keys.get(src_slots.get(ref, ""), "")))
-                if role:
-                    b.role.setdefault(ref, role)
+            b.add(base, base[27:], kind, own, rec)  # the store validated its names
+            kids = sorted(refs[base], key=_by_name)  # by name: digests depend on the store root
+            b.children[base] = [_new(Edge, (base, ref, "", ())) for ref in kids]
+            if rec is not None and rec.spec_keys and rec.srcs:  # the role of a source it refers to
+                spec_keys = dict(rec.spec_keys)
+                for slot, ref in rec.srcs:
+                    role = ROLES.get((own, spec_keys.get(slot, "")))
+                    if role and ref in refs[base]:
+                        b.role.setdefault(ref, role)
+            for ref in kids:
                 if ref not in seen:
                     seen.add(ref)
                     wave.append(ref)
-            b.children[base] = edges
         frontier = wave
     reader.flush()
     return b.finish(roots, {}, {}, reader, as_outputs=True)
@@ -721,9 +748,8 @@ def referrers(session: Session, graph: Graph) -> list[Node]:
                 found[sp.basename] = _output_node(session, reader, sp)
     reader.flush()
     nodes = sorted(found.values(), key=lambda n: (n.name, n.id))
-    realised = session.store.realisations(n.key for n in nodes if n.key and n.type == "derivation")
-    return [n._replace(built=True, outputs=tuple((o, p.basename) for o, p in realised[n.key].outputs.items()))
-            if n.key in realised else n for n in nodes]
+    realised = _realised(reader.conn, [n.key for n in nodes if n.key and n.type == "derivation"])
+    return [n._replace(built=True, outputs=realised[n.key]) if n.key in realised else n for n in nodes]
 
 
 def _drv_node(rec: _Rec) -> Node:
@@ -928,73 +954,89 @@ def path_records(session: Session, paths: Sequence[StorePath], *, recursive: boo
     """
     store = session.store
     c = store.db.conn()
-    q_row = "SELECT kind, size, files, sha256, deriver FROM paths WHERE path=?"
-    q_refs = "SELECT reference FROM refs WHERE referrer=? ORDER BY reference"
-    q_name = "SELECT name FROM derivations WHERE key=?"
+    starts = list(dict.fromkeys(p.basename for p in paths))
     rows: dict[str, tuple] = {}
-    refs: dict[str, tuple[str, ...]] = {}
-    order: list[str] = []  # post-order
+    refs: dict[str, list[str]] = {}
     walk = recursive or closure_sizes
-    for start in dict.fromkeys(p.basename for p in paths):
-        if start in rows:
-            continue
-        stack: list[tuple[str, int]] = [(start, 0)]
-        rows[start] = _path_row(store, c, q_row, start)
-        while stack:
-            base, i = stack[-1]
-            if base not in refs:
-                refs[base] = tuple(r for (r,) in c.execute(q_refs, (base,)) if r != base)
-            kids = refs[base] if walk else ()
-            if i < len(kids):
-                stack[-1] = (base, i + 1)
-                child = kids[i]
-                if child not in rows:
-                    rows[child] = _path_row(store, c, q_row, child)
-                    stack.append((child, 0))
-            else:
-                stack.pop()
-                order.append(base)
-    sizes: dict[str, int] = {}
-    if closure_sizes:
-        index = {b: i for i, b in enumerate(order)}
-        closure: dict[str, int] = {}
-        for b in order:  # references come before referrers
-            bits = 1 << index[b]
-            for r in refs[b]:
-                bits |= closure.get(r, 0)
-            closure[b] = bits
-        planes: list[int] = []
-        for i, b in enumerate(order):
-            size = rows[b][1]
-            bit = 0
-            while size:
-                if size & 1:
-                    while len(planes) <= bit:
-                        planes.append(0)
-                    planes[bit] |= 1 << i
-                size >>= 1
-                bit += 1
-        for b in order:
-            bits = closure[b]
-            sizes[b] = sum((bits & plane).bit_count() << k for k, plane in enumerate(planes) if plane)
-    wanted = order if recursive else list(dict.fromkeys(p.basename for p in paths))
-    names: dict[str, str | None] = {}
+    frontier, seen = starts, set(starts)
+    while frontier:  # breadth-first waves, each read in batches
+        for part in _chunks(frontier):
+            marks = ",".join("?" * len(part))
+            for row in c.execute(f"SELECT path, kind, size, files, sha256, deriver FROM paths WHERE path IN ({marks})", part):
+                rows[row[0]] = row[1:]
+            for base in part:
+                refs[base] = []
+            for referrer, ref in c.execute(f"SELECT referrer, reference FROM refs WHERE referrer IN ({marks})", part):
+                if ref != referrer:
+                    refs[referrer].append(ref)
+        missing = [b for b in frontier if b not in rows]
+        if missing:
+            raise SkiffError(NOT_BUILT, f"'{missing[0]}' is not a valid path in the store '{store.root}'")
+        if not walk:
+            break
+        wave = []
+        for base in frontier:
+            refs[base].sort()
+            for ref in refs[base]:
+                if ref not in seen:
+                    seen.add(ref)
+                    wave.append(ref)
+        frontier = wave
+    order: list[str] = []  # post-order: references before referrers
+    if walk:
+        done: set[str] = set()
+        for start in starts:
+            if start in done:
+                continue
+            done.add(start)
+            stack: list[tuple[str, int]] = [(start, 0)]
+            while stack:
+                base, i = stack[-1]
+                kids = refs[base]
+                if i < len(kids):
+                    stack[-1] = (base, i + 1)
+                    if kids[i] not in done:
+                        done.add(kids[i])
+                        stack.append((kids[i], 0))
+                else:
+                    stack.pop()
+                    order.append(base)
+    sizes = _closure_sizes(order, refs, {b: rows[b][1] for b in order}) if closure_sizes else {}
+    wanted = order if recursive else starts
+    derivers = list({rows[b][4] for b in wanted if rows[b][4]})
+    names: dict[str, str] = {}
+    for part in _chunks(derivers):
+        marks = ",".join("?" * len(part))
+        for key, name in c.execute(f"SELECT key, name FROM derivations WHERE key IN ({marks})", part):
+            names[key] = f"{key}-{name}.drv"
     out = []
     for b in wanted:
         kind, size, files, sha, deriver = rows[b]
-        if deriver and deriver not in names:
-            row = c.execute(q_name, (deriver,)).fetchone()
-            names[deriver] = f"{deriver}-{row[0]}.drv" if row else None
-        out.append(PathRecord(b, kind, size, files, sha, names.get(deriver) if deriver else None, refs[b],
+        out.append(PathRecord(b, kind, size, files, sha, names.get(deriver) if deriver else None, tuple(refs[b]),
                               sizes.get(b) if closure_sizes else None))
     return out
 
 
-def _path_row(store: Any, c: Any, q: str, base: str) -> tuple:
-    row = c.execute(q, (base,)).fetchone()
-    if row is None:
-        raise SkiffError(NOT_BUILT, f"'{base}' is not a valid path in the store '{store.root}'")
-    return row
+def _closure_sizes(order: list[str], refs: dict[str, list[str]], size: dict[str, int]) -> dict[str, int]:
+    """Closure sizes of ``order`` (references first): bit sets and bit planes (``path_records``)."""
+    index = {b: i for i, b in enumerate(order)}
+    closure: dict[str, int] = {}
+    for b in order:
+        bits = 1 << index[b]
+        for r in refs[b]:
+            bits |= closure[r]
+        closure[b] = bits
+    planes = [0] * max((v.bit_length() for v in size.values()), default=0)
+    for b, v in size.items():
+        bit = 1 << index[b]
+        k = 0
+        while v:
+            if v & 1:
+                planes[k] |= bit
+            v >>= 1
+            k += 1
+    used = [(k, plane) for k, plane in enumerate(planes) if plane]
+    return {b: sum((closure[b] & plane).bit_count() << k for k, plane in used) for b in order}
 
 
 def store_paths_of(targets: Iterable[Target], *, drv_files: bool = False) -> list[StorePath]:

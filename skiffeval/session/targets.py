@@ -57,8 +57,8 @@ def _store_target(session: Session, text: str) -> list[Target] | None:
         return [Target(drv.name, drv, drv.outputs[0], out)]
     if not store.is_valid(sp):
         raise SkiffError(NOT_BUILDABLE, f"'{text}' is not a valid path in the store '{store.root}'")
-    info = store.path_info(sp)
-    drv = store.read_derivation(info.deriver) if info.deriver else None
+    deriver = store.deriver(sp)
+    drv = store.read_derivation(deriver) if deriver else None
     output = "out"
     if drv is not None:
         realised = store.realisation(drv.key)

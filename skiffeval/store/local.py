@@ -454,6 +454,12 @@ class LocalStore:
                     todo.append(ref)
         return [StorePath.parse(b) for b in sorted(seen)]
 
+    def deriver(self, path: StorePath) -> str | None:
+        """The key of the derivation that produced the valid ``path`` (None for a source), without
+        ``path_info``'s closure walk."""
+        row = self.db.conn().execute("SELECT deriver FROM paths WHERE path=?", (path.basename,)).fetchone()
+        return None if row is None else row[0]
+
     def path_info(self, path: StorePath) -> PathInfo:
         c = self.db.conn()
         row = c.execute("SELECT kind, size, files, sha256, deriver FROM paths WHERE path=?", (path.basename,)).fetchone()
