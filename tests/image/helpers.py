@@ -6,10 +6,13 @@ Two Buildroot stand-ins are used:
 * ``MINI`` — ``tests/fixtures/mini-buildroot`` as it is (hello, libfoo, host-tool, broken);
 * ``extra_buildroot(dir)`` — a copy of it with ``tests/image/fixtures/mini-buildroot-extra``
   laid over: ``BR2_GLOBAL_PATCH_DIR`` (the fixture's Config.in lacks it, so mini-conf would
-  drop it), Buildroot's ``source "$BR2_BASE_DIR/.br2-external.in.*"`` lines (without them
-  skiffeval's kconfig resolution does not see an external tree's symbols), a ``linux`` package configured by ``BR2_LINUX_KERNEL*`` that installs the lines of
-  its fragment files, ``probe`` (installs ``BR2_JLEVEL`` and a checksum of its patches) and
-  ``slow`` (notes two builds using one output directory at once).
+  drop it); Buildroot's ``source "$BR2_BASE_DIR/.br2-external.in.*"`` lines (without them
+  skiffeval's kconfig resolution does not see an external tree's symbols); ``BR2_CCACHE`` and
+  ``BR2_CCACHE_DIR`` (default ``$(HOME)/.buildroot-ccache``, as Buildroot's); a ``linux``
+  package configured by ``BR2_LINUX_KERNEL*`` that installs the lines of its custom
+  configuration and fragment files; ``probe`` (installs ``BR2_JLEVEL``, a checksum of its
+  patches and the ccache directory); ``slow`` (notes two builds using one output directory at
+  once).
 """
 
 from __future__ import annotations
@@ -67,11 +70,21 @@ def fill_dl(d: Path, *, extra: bool = False, skip: tuple[str, ...] = ()) -> Path
     return d
 
 
+# Buildroot's Makefile (2026.02.3, line 206) takes BR2_CCACHE_DIR from the environment before it
+# includes .config; the mini fixture's Makefile does not, so the copy gets these lines there.
+_CCACHE_FROM_ENV = "ifneq ($(BR2_CCACHE_DIR),)\nBR_CACHE_DIR := $(BR2_CCACHE_DIR)\nendif\n"
+_INCLUDE_CONFIG = "ifneq ($(wildcard $(BR2_CONFIG)),)\n"
+
+
 def extra_buildroot(d: Path) -> Path:
-    """The mini fixture with ``fixtures/mini-buildroot-extra`` laid over it, at ``d``."""
+    """The mini fixture with ``fixtures/mini-buildroot-extra`` laid over it, at ``d`` (and the
+    environment's ``BR2_CCACHE_DIR`` read before ``.config``, as Buildroot's Makefile does)."""
     if not d.exists():
         shutil.copytree(MINI, d, symlinks=True)
         shutil.copytree(EXTRA, d, symlinks=True, dirs_exist_ok=True)
+        makefile = (d / "Makefile").read_text()
+        assert makefile.count(_INCLUDE_CONFIG) == 1
+        (d / "Makefile").write_text(makefile.replace(_INCLUDE_CONFIG, _CCACHE_FROM_ENV + _INCLUDE_CONFIG))
     return d
 
 

@@ -130,3 +130,25 @@ def test_a_truncated_state_record_means_no_record(tmp_path):
     build(tmp_path)
     assert manifest(tmp_path / "result")["plan"]["full_clean"] is True
     assert rootfs(tmp_path / "result")["usr/bin/hello"] == b"hello 1.0 says hey with libfoo\n"
+
+
+def test_ccache_dir_reaches_buildroot(tmp_path):
+    source = extra_buildroot(tmp_path / "br")
+    fill_dl(tmp_path / "dl", extra=True)
+    board(tmp_path, buildroot="BR2_PACKAGE_PROBE = true; BR2_CCACHE = true;", source=source)
+    build(tmp_path, "--ccache-dir", "cc")
+    assert rootfs(tmp_path / "result")["usr/share/probe"].endswith(f" ccache={tmp_path / 'cc'}\n".encode())
+
+
+@pytest.mark.xfail(strict=True, reason="bug: with BR2_CCACHE=y (SkiffOS's configs-base/pre sets it) and no --ccache-dir, "
+                   "Buildroot's default BR2_CCACHE_DIR '$(HOME)/.buildroot-ccache' becomes /.buildroot-ccache: "
+                   "buildroot/make.py Invocation.environment() passes no HOME and the builder sets no BR2_CCACHE_DIR "
+                   "(checked against 2026.02.3 with 'make printvars VARS=BR_CACHE_DIR')")
+def test_without_ccache_dir_the_cache_is_not_at_the_filesystem_root(tmp_path):
+    source = extra_buildroot(tmp_path / "br")
+    fill_dl(tmp_path / "dl", extra=True)
+    board(tmp_path, buildroot="BR2_PACKAGE_PROBE = true; BR2_CCACHE = true;", source=source)
+    build(tmp_path)
+    probe = rootfs(tmp_path / "result")["usr/share/probe"].decode()
+    ccache = probe.rsplit(" ccache=", 1)[1].strip()
+    assert ccache != "/.buildroot-ccache" and os.path.isabs(ccache)
