@@ -261,3 +261,23 @@ def test_a_changed_custom_kernel_configuration_dircleans_linux(b):
     b.build()
     assert plan_targets(b.d / "result") == ["linux-dirclean"]
     assert rootfs(b.d / "result")["boot/kernel-config"] == b"linux 6.1: CONFIG_A=y CONFIG_B=y CONFIG_NET=y \n"
+
+
+@pytest.mark.xfail(strict=True, reason="bug: an edited BR2_EXTERNAL tree rebuilds nothing: builders/buildroot_image.py's "
+                   "global fingerprints cover the Buildroot tree only and no package fingerprint covers an external "
+                   "tree, so a changed recipe (same version) in it gives an empty plan and the image keeps the old package")
+def test_a_changed_external_tree_rebuilds_its_packages(tmp_path):
+    import shutil
+
+    from tests.buildroot.helpers import EXTERNAL
+
+    b = Board(tmp_path / "board")
+    shutil.copytree(EXTERNAL, b.d / "ext")
+    b.write(BASE + " BR2_PACKAGE_EXTPKG = true;", EXTRA + " external = [ ./ext ];")
+    b.build()
+    assert rootfs(b.d / "result")["usr/bin/extpkg"] == b"extpkg 1.2 from the fixture external tree of skiffeval\n"
+    recipe = b.d / "ext" / "package" / "extpkg" / "extpkg.mk"
+    recipe.write_text(recipe.read_text().replace(" from ", " of "))
+    b.build()
+    assert "extpkg-dirclean" in plan_targets(b.d / "result") or b.plan()["full_clean"]
+    assert rootfs(b.d / "result")["usr/bin/extpkg"] == b"extpkg 1.2 of the fixture external tree of skiffeval\n"
