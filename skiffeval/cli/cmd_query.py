@@ -78,6 +78,7 @@ def render_tree(graph: Any, lines: list[Any], session: Any = None) -> list[str]:
     ``MAX_GUIDES`` levels the outer guides are shown as ``+N``, so each line's length is bounded
     and the text stays linear in the number of lines."""
     out: list[str] = []
+    said: dict[Any, str] = {}  # site -> its text
     guides: list[str] = []  # per ancestor level below the root: "│   " if more siblings follow
     nodes = graph.nodes
     keep = MAX_GUIDES - 1
@@ -105,7 +106,10 @@ def render_tree(graph: Any, lines: list[Any], session: Any = None) -> list[str]:
             below = i + 1 < len(lines) and lines[i + 1].depth > d
             stem = (prefix[:-4] + ("    " if ln.last else "│   ")) if d else ""
             for site in ln.sites:
-                out.append(f"{stem}{'│' if below else ' '}   via {_site_text(session, site)}")
+                text = said.get(site)
+                if text is None:
+                    text = said[site] = _site_text(session, site)
+                out.append(f"{stem}{'│' if below else ' '}   via {text}")
     return out
 
 

@@ -282,7 +282,7 @@ class _Rec:
         """Where each input slot is named (``derivation_sites``), decoded on first use."""
         s = self._sites
         if isinstance(s, str):
-            s = {slot: tuple(Site(*x) for x in items) for slot, items in _loads(s).items()} if s else {}
+            s = _decode_sites(s) if s else {}
         elif isinstance(s, Derivation):
             s = derivation_sites(s.builder, s.args, s.env)
         self._sites = s
@@ -352,6 +352,12 @@ def _outputs(text: str) -> tuple[str, ...]:
 _new = tuple.__new__  # a NamedTuple without its Python-level __new__ (hot loops only)
 _SEPS = ("\x1d", "\x1e", "\x1f")
 _loads = json.JSONDecoder().decode
+
+
+@functools.lru_cache(maxsize=4096)
+def _decode_sites(text: str) -> dict[str, tuple[Site, ...]]:
+    """Sites from their index text (shared: derivations of one builder often have the same)."""
+    return {slot: tuple([Site._make(x) for x in items]) for slot, items in _loads(text).items()}
 
 
 def _spec_keys(builder: str, env: Any) -> tuple[tuple[str, str], ...]:
