@@ -34,6 +34,7 @@ import xxhash
 from skiffeval.builders.layers import read_text, spec_of
 from skiffeval.builders.registry import register_builder
 from skiffeval.buildroot import BuildState, Buildroot, Invocation, parse_show_info, plan
+from skiffeval.buildroot.driver import installed_files
 from skiffeval.buildroot.incremental import DEFAULT_TRACKED_SYMBOLS
 from skiffeval.kconfig import read_buildroot_source
 from skiffeval.store.build import BuildContext
@@ -58,7 +59,15 @@ class ImageSettings:
 SETTINGS = ImageSettings()
 _PATHS = re.compile(r'^(BR2_GLOBAL_PATCH_DIR|BR2_LINUX_KERNEL_PATCH|BR2_TARGET_UBOOT_PATCH|'
                     r'BR2_LINUX_KERNEL_CONFIG_FRAGMENT_FILES|BR2_TARGET_UBOOT_CONFIG_FRAGMENT_FILES|'
-                    r'BR2_PACKAGE_BUSYBOX_CONFIG_FRAGMENT_FILES)="(.*)"$', re.M)
+                    r'BR2_PACKAGE_BUSYBOX_CONFIG_FRAGMENT_FILES|BR2_LINUX_KERNEL_CUSTOM_CONFIG_FILE|'
+                    r'BR2_TARGET_UBOOT_CUSTOM_CONFIG_FILE|BR2_PACKAGE_BUSYBOX_CONFIG)="(.*)"$', re.M)
+_OVERLAYS = re.compile(r'^BR2_ROOTFS_OVERLAY="(.*)"$', re.M)
+_CCACHE_DIR = re.compile(r'^BR2_CCACHE_DIR="(.*)"$', re.M)
+# in a kept build directory after a successful build: the key of the image derivation it built
+# (what 'skiffeval run' checks before it hands the directory to a command as BUILDROOT_DIR)
+IMAGE_MARKER = ".skiffeval-image"
+# the build record's format: a record of another format is no record (full clean)
+STATE_FORMAT = 2
 
 
 def _externals(spec: dict) -> list[str]:
@@ -66,6 +75,20 @@ def _externals(spec: dict) -> list[str]:
         return []
     entries = json.loads(read_text(os.path.join(spec["external"], "externals.json")))
     return [e["path"] if "path" in e else os.path.join(spec["external"], e["dir"]) for e in entries]
+
+
+def _default_ccache_dir(ctx: BuildContext, spec: dict) -> str | None:
+    """Without ``--ccache-dir``: ``<store>/.skiffeval/ccache`` when the configuration keeps
+    Buildroot's default ``$(HOME)/.buildroot-ccache`` (make runs without ``HOME``, which would put
+    it at ``/.buildroot-ccache``); a directory the configuration names itself is left to it."""
+    try:
+        config = read_text(os.path.join(spec["resolved"], "config"))
+    except OSError:
+        return None
+    m = _CCACHE_DIR.search(config)
+    if m is None or not m.group(1) or "$(HOME)" in m.group(1) or "${HOME}" in m.group(1):
+        return str(ctx.store_root / ".skiffeval" / "ccache")
+    return None
 
 
 def _invocation(ctx: BuildContext, spec: dict, output: str) -> Invocation:
@@ -76,7 +99,7 @@ def _invocation(ctx: BuildContext, spec: dict, output: str) -> Invocation:
         externals=_externals(spec),
         defconfig=os.path.join(spec["resolved"], "defconfig"),
         dl_dir=SETTINGS.dl_dir or str(meta / "dl"),
-        ccache_dir=SETTINGS.ccache_dir,
+        ccache_dir=SETTINGS.ccache_dir or _default_ccache_dir(ctx, spec),
         jobs=SETTINGS.jobs,
         source_date_epoch=int(ctx.env.get("SOURCE_DATE_EPOCH", "1") or 1),
     )
@@ -97,9 +120,44 @@ def _digest_tree(path: str) -> str:
     return h.hexdigest()
 
 
+def external_fingerprints(externals: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Digests of the BR2_EXTERNAL trees, which Buildroot does not track either: per package
+    (``package/**/<pkg>/`` holding a ``.mk``; ``host-<pkg>`` gets the same digest) and, as global
+    fingerprints, each tree's own ``external.mk`` (it may change any package: a change there is
+    a full clean).  A tree's ``Config.in`` and ``external.desc`` reach the build through
+    ``.config`` and the paths, which the plan compares already."""
+    packages: dict[str, str] = {}
+    globals_: dict[str, str] = {}
+    for index, tree in enumerate(externals):
+        mk = os.path.join(tree, "external.mk")
+        if os.path.isfile(mk):
+            with open(mk, "rb") as f:
+                globals_[f"external {index + 1} (external.mk)"] = xxhash.xxh3_128_hexdigest(f.read())
+        for top, dirs, files in os.walk(os.path.join(tree, "package")):
+            dirs.sort()
+            if any(name.endswith(".mk") for name in files):
+                name = os.path.basename(top)
+                digest = xxhash.xxh3_128_hexdigest((packages.get(name, "") + _digest_tree(top)).encode())
+                packages[name] = packages["host-" + name] = digest
+    return packages, globals_
+
+
+def overlay_files(config: str) -> list[str]:
+    """The files and symlinks the root-filesystem overlays put into ``target/`` (paths relative
+    to it, sorted): what a later build must take out again when an overlay no longer has them."""
+    m = _OVERLAYS.search(config)
+    found: set[str] = set()
+    for d in (m.group(1).split() if m else ()):
+        for top, dirs, files in os.walk(d):
+            for name in files + [x for x in dirs if os.path.islink(os.path.join(top, x))]:
+                found.add(os.path.relpath(os.path.join(top, name), d))
+    return sorted(found)
+
+
 def fingerprints(config: str) -> dict[str, str]:
     """Per package, a digest of the inputs Buildroot does not track itself: the global patch
-    directories' ``<pkg>/`` folders, and the kernel/U-Boot/BusyBox fragments and patches."""
+    directories' ``<pkg>/`` folders, the kernel/U-Boot/BusyBox fragments and patches, and their
+    custom configuration files."""
     prints: dict[str, str] = {}
     for m in _PATHS.finditer(config):
         symbol, paths = m.group(1), m.group(2).split()
@@ -170,35 +228,47 @@ def _build_image(ctx: BuildContext, spec: dict, output: str) -> None:
             saved = json.loads(read_text(state_path))
         except ValueError:  # a record cut short by a crash is no record: build from a clean slate
             saved = None
-    if saved is not None:
+    if saved is not None and saved.get("format") == STATE_FORMAT:
         previous = BuildState(
             config=saved["config"],
             show_info=parse_show_info(saved["show_info"]) if saved.get("show_info") else None,
             package_fingerprints=tuple(saved["package_fingerprints"].items()),
             global_fingerprints=tuple(saved["global_fingerprints"].items()),
             tracked_symbols=DEFAULT_TRACKED_SYMBOLS,
+            overlay_files=saved["overlay_files"],
         )
     br.defconfig()
     config = br.read_config()
+    external_prints, external_globals = external_fingerprints(_externals(spec))
+    package_prints = fingerprints(config)
+    for pkg, digest in external_prints.items():
+        package_prints[pkg] = xxhash.xxh3_128_hexdigest((package_prints.get(pkg, "") + digest).encode())
     current = BuildState(
         config=config,
         show_info=info,
-        package_fingerprints=tuple(fingerprints(config).items()),
-        global_fingerprints=(("buildroot", os.path.basename(spec["buildroot"])),),
+        package_fingerprints=tuple(package_prints.items()),
+        global_fingerprints=(("buildroot", os.path.basename(spec["buildroot"])), *external_globals.items()),
         tracked_symbols=DEFAULT_TRACKED_SYMBOLS,  # their contents are in the fingerprints
+        overlay_files=overlay_files(config),
     )
-    applied = plan(previous, current)
+    applied = plan(previous, current, file_owners=installed_files(output) if previous is not None else None)
     ctx.log.write("".join(line + "\n" for line in applied.explain()))
     if earlier_build:  # without a (valid) record the plan is a full clean
         br.apply(applied)
         br.defconfig()  # 'make clean' keeps .config, but be exact
+    # which image the directory holds: none while it is being changed (see IMAGE_MARKER)
+    marker = os.path.join(output, IMAGE_MARKER)
+    if os.path.exists(marker):
+        os.unlink(marker)
     # the state is written (atomically) before 'make': an interrupted build is judged against it
     with open(state_path + ".tmp", "w", encoding="utf-8") as f:
         json.dump({
+            "format": STATE_FORMAT,
             "config": config,
             "show_info": read_text(spec["show_info"]) if spec.get("show_info") else None,
             "package_fingerprints": dict(current.package_fingerprints),
             "global_fingerprints": dict(current.global_fingerprints),
+            "overlay_files": sorted(current.overlay_files),
         }, f)
     os.replace(state_path + ".tmp", state_path)
     result = br.build(show_info=info)
@@ -223,3 +293,6 @@ def _build_image(ctx: BuildContext, spec: dict, output: str) -> None:
         f.write("\n")
     if SETTINGS.pure:
         shutil.rmtree(output, ignore_errors=True)
+    else:
+        with open(marker, "w", encoding="utf-8") as f:
+            f.write(ctx.drv.key + "\n")

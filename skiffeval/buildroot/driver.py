@@ -29,7 +29,34 @@ from skiffeval.buildroot.incremental import Plan
 from skiffeval.buildroot.progress import ProgressEvent, ProgressTracker
 from skiffeval.buildroot.showinfo import ShowInfo, parse_show_info
 
-__all__ = ["Buildroot", "BuildResult"]
+__all__ = ["Buildroot", "BuildResult", "INSTALL_TREES", "installed_files"]
+
+# Buildroot's per-package lists of installed files (pkg-generic.mk's pkg_size_after), by the
+# tree of the output directory they describe: build/<pkg>-<version>/<list>, lines <pkg>,./<path>
+INSTALL_TREES = (("target", ".files-list.txt"), ("staging", ".files-list-staging.txt"), ("host", ".files-list-host.txt"))
+
+
+def installed_files(output: str, tree: str = "target") -> dict[str, list[str]]:
+    """``path`` (relative to ``<O>/<tree>``) → the packages whose installation created or changed
+    it, from Buildroot's per-package lists.  Empty when no package has been installed."""
+    list_name = dict(INSTALL_TREES)[tree]
+    owners: dict[str, list[str]] = {}
+    build = os.path.join(output, "build")
+    try:
+        entries = sorted(os.listdir(build))
+    except OSError:
+        return owners
+    for entry in entries:
+        try:
+            with open(os.path.join(build, entry, list_name), encoding="utf-8", errors="surrogateescape") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            pkg, sep, path = line.partition(",")
+            if sep and path:
+                owners.setdefault(os.path.normpath(path.removeprefix("./")), []).append(pkg)
+    return owners
 
 _CONTEXT_LINES = 400  # lines kept in memory for classifying a failure
 
@@ -162,11 +189,29 @@ class Buildroot:
         return self._run(self.invocation.command(mk.CLEAN), "clean", "make clean")
 
     def apply(self, plan: Plan) -> list[mk.MakeResult]:
-        """Carry out an incremental plan (``clean`` or the dircleans)."""
+        """Carry out an incremental plan: ``clean``; or the removals from ``target/``, then the
+        dircleans, each preceded by deleting what the package had installed (in ``target/``,
+        ``staging/`` and ``host/``; a path another package also installed is left alone):
+        Buildroot's ``dirclean`` keeps it, so a package that now installs fewer files would
+        otherwise leave the old ones in the image."""
         if plan.full_clean:
             return [self.clean()]
+        for path in plan.removals:
+            self._unlink("target", path)
+        cleaned = set(plan.packages)
+        for tree, _list in INSTALL_TREES:
+            for path, owners in installed_files(self.output, tree).items():
+                if cleaned.issuperset(owners):
+                    self._unlink(tree, path)
         result = self.dirclean(plan.packages)
         return [result] if result is not None else []
+
+    def _unlink(self, tree: str, path: str) -> None:
+        """Delete ``<O>/<tree>/<path>`` if it is a file or a symlink inside that tree."""
+        root = os.path.join(self.output, tree)
+        full = os.path.normpath(os.path.join(root, path))
+        if full.startswith(root + os.sep) and (os.path.islink(full) or os.path.isfile(full)):
+            os.unlink(full)
 
     def build(self, show_info: ShowInfo | None = None, targets: Sequence[str] = ()) -> BuildResult:
         """``make`` (or ``targets``): progress to ``on_progress``, done of total from

@@ -167,18 +167,25 @@ class BuildState:
     package_fingerprints: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_sorted_pairs)
     global_fingerprints: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_sorted_pairs)
     tracked_symbols: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    # the files the root-filesystem overlays put into target/ (paths relative to it)
+    overlay_files: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
 
 
 @attrs.frozen(order=True)
 class Action:
-    """One step of a plan: ``kind`` ``clean`` (``package`` None) or ``dirclean``, with reasons."""
+    """One step of a plan: ``kind`` ``clean`` (``package`` None), ``dirclean``, or ``remove``
+    (``path``: a file of ``target/`` that only an overlay had put there), with reasons."""
 
     kind: str
     package: str | None
     reasons: tuple[str, ...]
+    path: str | None = None
 
     @property
     def target(self) -> str:
+        """The make target (``clean``, ``<pkg>-dirclean``), or ``rm target/<path>``."""
+        if self.kind == "remove":
+            return f"rm target/{self.path}"
         return "clean" if self.kind == "clean" else f"{self.package}-dirclean"
 
 
@@ -194,17 +201,25 @@ class Plan:
     @property
     def targets(self) -> tuple[str, ...]:
         """The make targets to run, in order."""
-        return tuple(a.target for a in self.actions)
+        return tuple(a.target for a in self.actions if a.kind != "remove")
 
     @property
     def packages(self) -> tuple[str, ...]:
         return tuple(a.package for a in self.actions if a.package is not None)
 
+    @property
+    def removals(self) -> tuple[str, ...]:
+        """Paths under ``target/`` to delete (files an overlay no longer provides)."""
+        return tuple(a.path for a in self.actions if a.kind == "remove")
+
     def explain(self) -> list[str]:
         """One line per action and reason, then the notes: for "explain every rebuild"."""
         lines = []
         for a in self.actions:
-            what = "full rebuild (make clean)" if a.kind == "clean" else f"rebuild '{a.package}' (make {a.target})"
+            if a.kind == "remove":
+                what = f"remove 'target/{a.path}'"
+            else:
+                what = "full rebuild (make clean)" if a.kind == "clean" else f"rebuild '{a.package}' (make {a.target})"
             lines.append(what + ":")
             lines.extend(f"  {r}" for r in a.reasons)
         lines.extend(f"no rebuild: {n}" for n in self.notes)
@@ -222,7 +237,8 @@ class Plan:
     def to_json(self) -> dict:
         return {
             "full_clean": self.full_clean,
-            "actions": [{"target": a.target, "package": a.package, "reasons": list(a.reasons)} for a in self.actions],
+            "actions": [{"target": a.target, "package": a.package, "reasons": list(a.reasons)}
+                        | ({"path": a.path} if a.path is not None else {}) for a in self.actions],
             "notes": list(self.notes),
         }
 
@@ -299,8 +315,12 @@ def _show(value: str | None) -> str:
     return "(unset)" if value is None else value
 
 
-def plan(previous: BuildState | None, new: BuildState) -> Plan:
-    """The clean-up to do in a build directory built from ``previous`` before building ``new``."""
+def plan(previous: BuildState | None, new: BuildState, file_owners: Mapping[str, Iterable[str]] | None = None) -> Plan:
+    """The clean-up to do in a build directory built from ``previous`` before building ``new``.
+
+    ``file_owners`` (``target/`` path → the packages that installed it, from Buildroot's
+    ``.files-list.txt``) decides what a file that an overlay no longer provides needs: a
+    package's own file comes back by rebuilding that package, any other file is removed."""
     if previous is None:
         return _full(["no record of what the build directory was built from"])
 
@@ -373,8 +393,19 @@ def plan(previous: BuildState | None, new: BuildState) -> Plan:
                 reasons.setdefault(name, []).append(f"its dependencies changed: {' '.join(delta)}")
 
     _cascade(reasons, new.show_info, old_pkgs)
+    # (after the cascade: a package reinstalled for its own file changes nothing it is built from)
+    removals: list[Action] = []
+    owners = file_owners or {}
+    for path in sorted(previous.overlay_files - new.overlay_files):
+        why = f"the overlays no longer have '{path}'"
+        rebuilt = [p for p in sorted(set(owners.get(path, ()))) if p in new_pkgs and p in old_pkgs]
+        for pkg in rebuilt:
+            reasons.setdefault(pkg, []).append(f"{why}, which they had put over this package's own file")
+        if not rebuilt:
+            removals.append(Action("remove", None, (why,), path))
+
     notes.extend(f"'{p}' is new: make builds it" for p in sorted(added))
-    actions = tuple(Action("dirclean", p, tuple(r)) for p, r in sorted(reasons.items()))
+    actions = tuple(removals) + tuple(Action("dirclean", p, tuple(r)) for p, r in sorted(reasons.items()))
     return Plan(False, actions, tuple(notes))
 
 

@@ -403,6 +403,7 @@ def run_environment(session: Session, system: str, value: Any, outcome: BuildOut
     }
     for label, _drv, _output, path in outcome.targets:
         env["SKIFFEVAL_BUNDLE"] = str(session.store.real_path(path))
+    image_key = None
     for attr in ("config", "overlay", "kernel_config", "hooks", "image", "resolved"):
         try:
             hit = session.table.derivation_of(value.values.get(attr)) if type(value) is Attrs else None
@@ -413,11 +414,16 @@ def run_environment(session: Session, system: str, value: Any, outcome: BuildOut
         realised = session.store.realisation(hit[0].key)
         if realised is not None and hit[1] in realised.outputs:
             env[f"SKIFFEVAL_{attr.upper()}"] = str(session.store.real_path(realised.outputs[hit[1]]))
+            if attr == "image":
+                image_key = hit[0].key
     if "SKIFFEVAL_IMAGE" in env:
         image = Path(env["SKIFFEVAL_IMAGE"])
         env["SKIFFEVAL_IMAGES"] = str(image / "images")
+        # the kept directory's last successful build was this image's derivation
+        from skiffeval.builders.buildroot_image import IMAGE_MARKER
+
         try:
-            same = (build_dir / ".config").read_bytes() == (image / "config").read_bytes()
+            same = (build_dir / IMAGE_MARKER).read_text().strip() == image_key
         except OSError:
             same = False
         if not same:

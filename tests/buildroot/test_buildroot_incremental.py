@@ -197,3 +197,22 @@ def test_planner_is_deterministic_and_order_independent(changes, fps, rnd: rando
         assert first.targets == ("clean",)
     else:
         assert list(first.packages) == sorted(first.packages) and set(first.packages) <= INFO.names
+
+
+def test_files_an_overlay_no_longer_has_are_removed_or_given_back_by_their_package():
+    old = state(overlay_files={"etc/issue", "etc/motd", "usr/bin/busybox", "etc/kept"})
+    new = state(overlay_files={"etc/kept", "etc/new"})
+    owners = {"usr/bin/busybox": ["busybox"], "etc/motd": ["gone-package"]}
+    p = plan(old, new, file_owners=owners)
+    assert not p.full_clean
+    # a file only the overlay had is deleted; a package's own file comes back by rebuilding it,
+    # without its dependents (they are built from nothing that changed)
+    assert p.removals == ("etc/issue", "etc/motd")
+    assert p.packages == ("busybox",)
+    assert p.targets == ("busybox-dirclean",)  # make targets only
+    assert [a["target"] for a in p.to_json()["actions"]] == ["rm target/etc/issue", "rm target/etc/motd", "busybox-dirclean"]
+    assert "remove 'target/etc/issue':" in p.explain()
+    # without ownership (no file lists): every such file is removed
+    assert plan(old, new).removals == ("etc/issue", "etc/motd", "usr/bin/busybox")
+    # files the overlays still have, or added ones, need nothing
+    assert plan(new, state(overlay_files={"etc/kept", "etc/new", "etc/more"})).actions == ()

@@ -140,10 +140,6 @@ def test_ccache_dir_reaches_buildroot(tmp_path):
     assert rootfs(tmp_path / "result")["usr/share/probe"].endswith(f" ccache={tmp_path / 'cc'}\n".encode())
 
 
-@pytest.mark.xfail(strict=True, reason="bug: with BR2_CCACHE=y (SkiffOS's configs-base/pre sets it) and no --ccache-dir, "
-                   "Buildroot's default BR2_CCACHE_DIR '$(HOME)/.buildroot-ccache' becomes /.buildroot-ccache: "
-                   "buildroot/make.py Invocation.environment() passes no HOME and the builder sets no BR2_CCACHE_DIR "
-                   "(checked against 2026.02.3 with 'make printvars VARS=BR_CACHE_DIR')")
 def test_without_ccache_dir_the_cache_is_not_at_the_filesystem_root(tmp_path):
     source = extra_buildroot(tmp_path / "br")
     fill_dl(tmp_path / "dl", extra=True)

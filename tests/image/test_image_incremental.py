@@ -247,10 +247,6 @@ def test_a_build_directory_without_its_config_builds_the_new_configuration(b):
     assert rootfs(b.d / "result")["usr/bin/hello"] == b"hello 1.0 says hey with libfoo\n"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: builders/buildroot_image.py passes tracked_symbols=DEFAULT_TRACKED_SYMBOLS, "
-                   "which includes BR2_LINUX_KERNEL_CUSTOM_CONFIG_FILE, BR2_TARGET_UBOOT_CUSTOM_CONFIG_FILE and "
-                   "BR2_PACKAGE_BUSYBOX_CONFIG, but fingerprints() covers none of them: setting or changing a custom kernel "
-                   "configuration file is ignored (empty plan) and the image keeps the old kernel")
 def test_a_changed_custom_kernel_configuration_dircleans_linux(b):
     (b.d / "linux.config").write_text("CONFIG_A=y\n")
     custom = BASE + ' BR2_LINUX_KERNEL_CUSTOM_CONFIG_FILE = "${./linux.config}";'
@@ -263,9 +259,6 @@ def test_a_changed_custom_kernel_configuration_dircleans_linux(b):
     assert rootfs(b.d / "result")["boot/kernel-config"] == b"linux 6.1: CONFIG_A=y CONFIG_B=y CONFIG_NET=y \n"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an edited BR2_EXTERNAL tree rebuilds nothing: builders/buildroot_image.py's "
-                   "global fingerprints cover the Buildroot tree only and no package fingerprint covers an external "
-                   "tree, so a changed recipe (same version) in it gives an empty plan and the image keeps the old package")
 def test_a_changed_external_tree_rebuilds_its_packages(tmp_path):
     import shutil
 
@@ -283,14 +276,57 @@ def test_a_changed_external_tree_rebuilds_its_packages(tmp_path):
     assert rootfs(b.d / "result")["usr/bin/extpkg"] == b"extpkg 1.2 of the fixture external tree of skiffeval\n"
 
 
-@pytest.mark.xfail(strict=True, reason="limit (docs/buildroot.md 'Known limits'): a file removed from an overlay stays "
-                   "in the kept directory's target/ (no action for overlay changes), so the incremental image differs "
-                   "from a --pure one; the old and new overlays are both store paths, so their difference is knowable")
 def test_a_file_removed_from_the_overlay_leaves_the_image(b):
     b.write(BASE, overlay='"etc/issue" = "welcome\\n";')
     b.build()
     assert "etc/issue" in rootfs(b.d / "result")
+    before = b.stamps()
     b.write(BASE, overlay='"etc/other" = "other\\n";')  # (not the first overlay again: that image is valid)
     b.build()
     files = rootfs(b.d / "result")
     assert "etc/other" in files and "etc/issue" not in files
+    assert plan_targets(b.d / "result") == ["rm target/etc/issue"]  # no package rebuilt
+    assert b.stamps() == before
+    # the same image as a build from scratch
+    b.build("--pure", "-o", "pure")
+    assert rootfs(b.d / "pure") == files
+
+
+def test_an_overlay_file_over_a_packages_own_file_gives_the_packages_file_back(b):
+    b.write(BASE, overlay='"usr/bin/hello" = "from the overlay\\n";')
+    b.build()
+    assert rootfs(b.d / "result")["usr/bin/hello"] == b"from the overlay\n"
+    b.write(BASE, overlay='"etc/other" = "other\\n";')
+    b.build()
+    assert plan_targets(b.d / "result") == ["hello-dirclean"]
+    assert "overlays no longer have 'usr/bin/hello'" in b.plan()["actions"][0]["reasons"][0]
+    assert rootfs(b.d / "result")["usr/bin/hello"] == b"hello 1.0 says hello with libfoo\n"
+
+
+def test_a_changed_external_mk_is_a_full_clean(tmp_path):
+    import shutil
+
+    from tests.buildroot.helpers import EXTERNAL
+
+    b = Board(tmp_path / "board")
+    shutil.copytree(EXTERNAL, b.d / "ext")
+    b.write(BASE + " BR2_PACKAGE_EXTPKG = true;", EXTRA + " external = [ ./ext ];")
+    b.build()
+    mk = b.d / "ext" / "external.mk"
+    mk.write_text(mk.read_text() + "# changed\n")
+    b.build()
+    assert b.plan()["full_clean"] is True
+    assert any("external.mk" in r for r in b.plan()["actions"][0]["reasons"])
+
+
+def test_a_package_that_now_installs_other_files_leaves_none_of_the_old_ones(b):
+    b.write(BASE + ' BR2_PACKAGE_PROBE_PATH = "usr/share/probe-a";')
+    b.build()
+    assert "usr/share/probe-a" in rootfs(b.d / "result")
+    b.write(BASE + ' BR2_PACKAGE_PROBE_PATH = "usr/share/probe-b";')
+    b.build()
+    assert plan_targets(b.d / "result") == ["probe-dirclean"]
+    files = rootfs(b.d / "result")
+    assert "usr/share/probe-b" in files and "usr/share/probe-a" not in files
+    b.build("--pure", "-o", "pure")
+    assert rootfs(b.d / "pure") == files

@@ -165,9 +165,6 @@ def test_a_failing_skiffos_command_points_at_metadata_commands(skiffos):
     assert "metadata/commands:2:1" in r.err
 
 
-@pytest.mark.xfail(strict=True, reason="bug: session/core.py run_environment() decides that the kept build directory "
-                   "holds the image's build by comparing .config files only; two Buildroot trees (or external trees) "
-                   "with the same .config are taken for one, so $BUILDROOT_DIR/images is the other tree's build")
 def test_buildroot_dir_is_not_another_buildroot_trees_build_of_the_same_config(native):
     from tests.image.helpers import extra_buildroot
 
