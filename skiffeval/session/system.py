@@ -171,7 +171,7 @@ class _SystemBuilder:
                     text = spec.add(coerce_to_string(self.ev, value, span))
                     where = self.span_doc(span, layer, "(text)", 1)
                     parts.append({"layer": layer.name, "label": "(text)", "file": where[0],
-                                  "text": text, "spans": _line_spans(text, where)})
+                                  "text": text, "spans": _line_spans(text, where, span)})
                 else:
                     raise SkiffError(
                         BAD_FRAGMENT,
@@ -515,9 +515,26 @@ def _check_table_name(rel: str, span: Span | None) -> None:
         )
 
 
-def _line_spans(text: str, where: list) -> list:
-    count = sum(1 for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
-    return [where] * count
+def _line_spans(text: str, where: list, span: Span | None = None) -> list:
+    """Where each assignment line of a text fragment was written: from the field's line on, the
+    next source line that reads the same (or, on the field's own lines, contains it: a one-line
+    string); a line that reads nowhere as it is (made by interpolation, or a string defined
+    elsewhere) gets the previous line's place, or the field's."""
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if span is None or span.source is None:
+        return [where] * len(lines)
+    source = span.source.text.splitlines()
+    cursor = span.line - 1  # 0-based index of the next source line to look at
+    out, current = [], where
+    for line in lines:
+        hit = next((i for i in range(cursor, len(source)) if source[i].strip() == line), None)
+        if hit is None:
+            hit = next((i for i in range(cursor, min(span.end_line, len(source))) if line in source[i]), None)
+        if hit is not None:
+            current = [where[0], hit + 1, source[hit].find(line) + 1]
+            cursor = hit + 1
+        out.append(current)
+    return out
 
 
 def _describe(value: Any) -> str:

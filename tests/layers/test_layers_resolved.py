@@ -273,8 +273,6 @@ def test_a_base_defconfig_from_an_external_tree(tmp_path):
     assert values["BR2_DEFCONFIG"].endswith('-external/00-ext-def/configs/board_defconfig"')
 
 
-@pytest.mark.xfail(strict=True, reason="bug: every line of a text fragment gets the span of its field (session/system.py "
-                   "_line_spans), so the report points at the line of 'buildroot = [', not at the line that asked")
 def test_a_text_fragment_line_is_reported_at_its_own_line(tmp_path):
     root = prepare(tmp_path)
     write(root, {"board2.sk": """system {
@@ -291,3 +289,21 @@ def test_a_text_fragment_line_is_reported_at_its_own_line(tmp_path):
     report = resolved_report(s, drv, outcome.result.outputs[drv.key])
     [w211] = [d for d in report["diagnostics"] if d["code"] == "W211"]
     assert (w211["location"]["file"], w211["location"]["line"]) == ("board2.sk", 6)
+
+
+def test_a_one_line_text_fragment_is_reported_at_its_column(tmp_path):
+    root = prepare(tmp_path)
+    write(root, {"board3.sk": """system {
+  name = "text";
+  buildroot = ./mini-br;
+  layers = [ (layer { name = "t/t";
+    buildroot = [ "BR2_PACKAGE_HTOP=y\\nBR2_PACKAGE_FOO=y" ]; }) ];
+}
+"""})
+    s, outcome = build(root, "board3.sk", "resolved")
+    drv = drv_named(s, "text-resolved")
+    report = resolved_report(s, drv, outcome.result.outputs[drv.key])
+    [w211] = [d for d in report["diagnostics"] if d["code"] == "W211"]
+    # the string is one source line: its lines are found in it, FOO after HTOP
+    assert (w211["location"]["file"], w211["location"]["line"]) == ("board3.sk", 5)
+    assert w211["location"]["column"] > len('    buildroot = [ "BR2_PACKAGE_HTOP=y')
