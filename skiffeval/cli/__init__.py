@@ -9,6 +9,7 @@ internal errors and only with ``SKIFFEVAL_DEBUG=1``.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 
@@ -27,6 +28,24 @@ def _wants_json(argv: list[str]) -> bool:
 
 def _color(argv: list[str]) -> bool:
     return "--no-color" not in argv and "NO_COLOR" not in os.environ and sys.stderr.isatty()
+
+
+def _usage_error(exc: click.UsageError) -> SkiffError:
+    """A usage error in the language's format: ``error[E001]: no such option '--x'`` with the
+    usage line and where to get help."""
+    from skiffeval.diagnostics import USAGE
+
+    message = exc.format_message().strip()
+    help_lines = []
+    hint = re.match(r"(?s)(.*?)\.?\s*\(?((?:Did you mean|Possible options)[^()]*?)\)?$", message)
+    if hint:  # click's "(Did you mean one of: ...)" becomes a help line
+        message = hint.group(1)
+        help_lines.append(hint.group(2)[:1].lower() + hint.group(2)[1:])
+    message = (message[:1].lower() + message[1:]).rstrip(".")
+    if exc.ctx is not None:
+        help_lines += [f"usage: {exc.ctx.get_usage().removeprefix('Usage: ')}",
+                       f"try '{exc.ctx.command_path} --help'"]
+    return SkiffError(USAGE, message, help=help_lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         sys.stderr.write("aborted\n")
         return EXIT_FAILURE
+    except click.UsageError as exc:
+        diag = _usage_error(exc)
+        sys.stderr.write((render_json([diag]) if _wants_json(args) else render_text(diag, color=_color(args))) + "\n")
+        return EXIT_USAGE
     except click.ClickException as exc:
         exc.show()
         return EXIT_USAGE if isinstance(exc, click.UsageError) else EXIT_FAILURE

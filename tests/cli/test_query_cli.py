@@ -60,6 +60,24 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert run(["completion", "tcsh"], cwd=tmp_path).code == 2
 
 
+def test_usage_errors_have_the_language_format(tmp_path: Path) -> None:
+    r = run(["query", "tree", "--bogus"], cwd=tmp_path)
+    assert r.code == 2
+    assert r.err.splitlines() == [
+        "error[E001]: no such option '--bogus'",
+        "   = help: did you mean one of: '--outputs', '--verbose'?",
+        "   = help: usage: skiffeval query tree [OPTIONS] TARGET",
+        "   = help: try 'skiffeval query tree --help'",
+    ]
+    r = run(["query", "tre", "x"], cwd=tmp_path)
+    assert r.err.startswith("error[E001]: no such command 'tre'\n   = help: did you mean 'tree'?")
+    import json
+
+    r = run(["path-info", "--json"], cwd=tmp_path)
+    diag = json.loads(r.err)["diagnostics"][0]
+    assert (r.code, diag["code"], diag["message"]) == (2, "E001", "missing argument 'TARGETS...'")
+
+
 def test_errors_are_rendered_with_codes(tmp_path: Path) -> None:
     (tmp_path / "bad.sk").write_text("{ a = ; }\n")
     r = run(["query", "tree", "bad.sk", "--store", "store"], cwd=tmp_path)
