@@ -524,15 +524,22 @@ def _line_spans(text: str, where: list, span: Span | None = None) -> list:
     if span is None or span.source is None:
         return [where] * len(lines)
     source = span.source.text.splitlines()
-    cursor = span.line - 1  # 0-based index of the next source line to look at
+    row, col = span.line - 1, 0  # where the next search starts (0-based line, column)
     out, current = [], where
     for line in lines:
-        hit = next((i for i in range(cursor, len(source)) if source[i].strip() == line), None)
-        if hit is None:
-            hit = next((i for i in range(cursor, min(span.end_line, len(source))) if line in source[i]), None)
-        if hit is not None:
-            current = [where[0], hit + 1, source[hit].find(line) + 1]
-            cursor = hit + 1
+        found = None
+        for i in range(row, min(span.end_line, len(source))):  # the field's own lines: contains it
+            at = source[i].find(line, col if i == row else 0)
+            if at >= 0:
+                found = (i, at)
+                break
+        if found is None:  # further on: a line that reads the same
+            i = next((i for i in range(row + (col > 0), len(source)) if source[i].strip() == line), None)
+            if i is not None:
+                found = (i, source[i].find(line))
+        if found is not None:
+            current = [where[0], found[0] + 1, found[1] + 1]
+            row, col = found[0], found[1] + len(line)
         out.append(current)
     return out
 
