@@ -18,18 +18,33 @@ from typing import Any, Callable, Mapping, Sequence
 
 import attrs
 
-from skiffeval.derivation import Derivation, StorePath
+from typing import TYPE_CHECKING
+
 from skiffeval.diagnostics import Diagnostic, Note, Severity, SkiffError, Span
-from skiffeval.eval.evaluator import Evaluator, SearchPathEntry, parse_search_path, run_deep
-from skiffeval.eval.values import Attrs, PathValue, force
 from skiffeval.session.codes import BAD_OVERRIDE, NOT_BUILDABLE, OVERRIDE_DIFFERS
-from skiffeval.session.drvs import DrvTable, derivation_builtins
 from skiffeval.session.evalcache import InputLog
 from skiffeval.session.options import ArgValue, BuildRequest, SessionOptions
-from skiffeval.session.layers import layer_builtins
-from skiffeval.session.storeio import StoreIO
-from skiffeval.session.skiffos import skiffos_builtins
-from skiffeval.session.system import SystemHost, system_builtins
+
+if TYPE_CHECKING:
+    from skiffeval.derivation import Derivation, StorePath
+    from skiffeval.eval.evaluator import Evaluator, SearchPathEntry
+    from skiffeval.session.drvs import DrvTable
+    from skiffeval.session.system import SystemHost
+
+# The evaluator (with lark and kconfiglib behind it) is imported when a command first evaluates:
+# a query about store paths never pays for it.
+
+
+def run_deep(fn: Callable[[], Any]) -> Any:
+    from skiffeval.eval.evaluator import run_deep as run
+
+    return run(fn)
+
+
+def force(value: Any) -> Any:
+    from skiffeval.eval.values import force as forced
+
+    return forced(value)
 
 __all__ = ["Session", "SessionOptions", "ArgValue", "BuildRequest", "BuildOutcome", "default_layers_dir", "resolved_report", "skiffos_value", "system_commands", "run_environment", "resolve_placeholders"]
 
@@ -53,7 +68,7 @@ class Session:
 
     def __init__(self, options: SessionOptions | None = None) -> None:
         self.options = options or SessionOptions()
-        self.search_path: list[SearchPathEntry] = self._search_path()
+        self._search: list[SearchPathEntry] | None = None
         self.warnings: list[Diagnostic] = []
         self._store = None
         self._evaluator: Evaluator | None = None
@@ -66,7 +81,16 @@ class Session:
 
     # -- parts -------------------------------------------------------------------------------
 
+    @property
+    def search_path(self) -> list[SearchPathEntry]:
+        """``-I`` entries, then ``SKIFFEVAL_PATH``'s, then ``layers=<the layer library>``."""
+        if self._search is None:
+            self._search = self._search_path()
+        return self._search
+
     def _search_path(self) -> list[SearchPathEntry]:
+        from skiffeval.eval.evaluator import parse_search_path
+
         entries = list(self.options.include)
         if self.options.env_search_path:
             entries.extend(self.options.env_search_path.split(":"))
@@ -90,12 +114,21 @@ class Session:
     @property
     def table(self) -> DrvTable:
         if self._table is None:
+            from skiffeval.session.drvs import DrvTable
+
             self._table = DrvTable(str(self.store.root))
         return self._table
 
     @property
     def evaluator(self) -> Evaluator:
         if self._evaluator is None:
+            from skiffeval.eval.evaluator import Evaluator
+            from skiffeval.session.drvs import derivation_builtins
+            from skiffeval.session.layers import layer_builtins
+            from skiffeval.session.skiffos import skiffos_builtins
+            from skiffeval.session.storeio import StoreIO
+            from skiffeval.session.system import SystemHost, system_builtins
+
             host = self._system_host = SystemHost(self.table, self.host_info, self._override)
             registries = [derivation_builtins(self.table), layer_builtins(), system_builtins(host), skiffos_builtins(host, self.warnings)]
             self.io = StoreIO(self.store, self.inputs)
@@ -210,6 +243,8 @@ class Session:
     def derivations_of(self, value: Any, label: str) -> list[tuple[str, Derivation, str]]:
         """The derivations a value stands for: itself, or (like nix-build) the derivations among
         the attributes of a set or the elements of a list."""
+        from skiffeval.eval.values import Attrs
+
         found = self.table.derivation_of(value)
         if found is not None:
             return [(label, found[0], found[1])]
@@ -380,6 +415,8 @@ class Session:
 def system_commands(session: Session, request: BuildRequest) -> tuple[str, list[Any], Any]:
     """The commands the layers of the system ``request`` names declare: (system name, commands,
     the system value)."""
+    from skiffeval.eval.values import Attrs
+
 
     def work() -> tuple[str, list[Any], Any]:
         ev = session.evaluator
@@ -395,6 +432,8 @@ def system_commands(session: Session, request: BuildRequest) -> tuple[str, list[
 
 def run_environment(session: Session, system: str, value: Any, outcome: BuildOutcome) -> dict[str, str]:
     """The environment a layer command runs in: the system's realized outputs."""
+    from skiffeval.eval.values import Attrs
+
     build_dir = session.store.root / ".skiffeval" / "builds" / system
     env = {
         "SKIFFEVAL_SYSTEM": system,
@@ -480,6 +519,8 @@ def resolve_placeholders(session: Session, text: str) -> str:
 def skiffos_value(session: Session, root: str, config: str, *, workspace: str = "default",
                   extra_paths: Sequence[str] = (), overrides: Mapping[str, str] | None = None) -> Any:
     """The system ``skiffos { ... }`` gives for these parameters (the CLI's ``skiffos`` commands)."""
+    from skiffeval.eval.values import Attrs, PathValue
+
     from skiffeval.eval.runtime import call
 
     def work() -> Any:
