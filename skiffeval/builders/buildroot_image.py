@@ -254,8 +254,9 @@ def _build_image(ctx: BuildContext, spec: dict, output: str) -> None:
     applied = plan(previous, current, file_owners=installed_files(output) if previous is not None else None)
     ctx.log.write("".join(line + "\n" for line in applied.explain()))
     if earlier_build:  # without a (valid) record the plan is a full clean
-        br.apply(applied)
-        br.defconfig()  # 'make clean' keeps .config, but be exact
+        br.apply(applied, previous.show_info if previous is not None else None)
+        if applied.full_clean:
+            br.defconfig()  # 'make clean' keeps .config, but be exact (dircleans do not touch it)
     # which image the directory holds: none while it is being changed (see IMAGE_MARKER)
     marker = os.path.join(output, IMAGE_MARKER)
     if os.path.exists(marker):

@@ -18,6 +18,7 @@ incremental rebuilds), the download directory and ccache (caches outside any has
 from __future__ import annotations
 
 import os
+import shutil
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 
@@ -188,12 +189,18 @@ class Buildroot:
         """``make clean``: removes everything built; ``.config`` is kept."""
         return self._run(self.invocation.command(mk.CLEAN), "clean", "make clean")
 
-    def apply(self, plan: Plan) -> list[mk.MakeResult]:
+    def apply(self, plan: Plan, show_info: ShowInfo | None = None) -> list[mk.MakeResult]:
         """Carry out an incremental plan: ``clean``; or the removals from ``target/``, then the
         dircleans, each preceded by deleting what the package had installed (in ``target/``,
         ``staging/`` and ``host/``; a path another package also installed is left alone):
         Buildroot's ``dirclean`` keeps it, so a package that now installs fewer files would
-        otherwise leave the old ones in the image."""
+        otherwise leave the old ones in the image.
+
+        ``show_info`` (of the build being cleaned) lets a dirclean be what Buildroot's
+        ``<pkg>-dirclean`` rule is — ``rm -Rf`` of the package's directory (``stamp_dir``) and,
+        with per-package directories, of ``per-package/<pkg>`` — without a make call, which
+        reads all of Buildroot's ``.mk`` files first (~9 s on a real tree).  Packages it does not
+        describe go through ``make <pkg>-dirclean``."""
         if plan.full_clean:
             return [self.clean()]
         for path in plan.removals:
@@ -203,8 +210,33 @@ class Buildroot:
             for path, owners in installed_files(self.output, tree).items():
                 if cleaned.issuperset(owners):
                     self._unlink(tree, path)
-        result = self.dirclean(plan.packages)
+        by_make = []
+        per_package = self._config_has("BR2_PER_PACKAGE_DIRECTORIES")
+        os.makedirs(self.log_dir, exist_ok=True)
+        with open(self.log_path("dirclean"), "a", encoding="utf-8") as log:
+            for pkg in plan.packages:
+                info = show_info.get(pkg) if show_info is not None and pkg in show_info.names else None
+                stamp_dir = os.path.normpath(info.stamp_dir) if info is not None and info.stamp_dir else None
+                if stamp_dir is None or not stamp_dir.startswith("build" + os.sep) or os.sep in stamp_dir[6:]:
+                    by_make.append(pkg)
+                    continue
+                doomed = [os.path.join(self.output, stamp_dir)]
+                if per_package:
+                    doomed.append(os.path.join(self.output, "per-package", pkg))
+                for d in doomed:
+                    log.write(f"rm -Rf {d}\n")
+                    if self.on_line is not None:
+                        self.on_line(f"rm -Rf {d}")
+                    shutil.rmtree(d, ignore_errors=True)
+        result = self.dirclean(by_make)
         return [result] if result is not None else []
+
+    def _config_has(self, symbol: str) -> bool:
+        try:
+            with open(self.config_path, encoding="utf-8", errors="surrogateescape") as f:
+                return f"\n{symbol}=y\n" in "\n" + f.read()
+        except OSError:
+            return False
 
     def _unlink(self, tree: str, path: str) -> None:
         """Delete ``<O>/<tree>/<path>`` if it is a file or a symlink inside that tree."""

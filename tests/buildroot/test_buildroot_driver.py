@@ -227,6 +227,27 @@ def test_incremental_plan_matches_a_pure_build(tmp_path, dl_dir):
     assert (Path(kept.images) / "rootfs.tar").read_bytes() == (Path(pure.images) / "rootfs.tar").read_bytes()
 
 
+def test_dircleans_described_by_show_info_need_no_make_call(tmp_path, dl_dir):
+    """With the cleaned build's show-info a dirclean is Buildroot's own rule, rm -Rf of the
+    package's directory, done without make; the result still matches a pure build."""
+    br = configured(tmp_path / "kept", dl_dir, "BR2_PACKAGE_HELLO=y\n")
+    old_info = br.show_info()
+    br.build(old_info)
+    hello_dir = tmp_path / "kept" / "out" / old_info.get("hello").stamp_dir
+    assert hello_dir.is_dir()
+    before = BuildState(br.read_config(), old_info)
+    br2 = configured(tmp_path / "kept", dl_dir, 'BR2_PACKAGE_HELLO=y\nBR2_PACKAGE_HELLO_GREETING="hi"\n')
+    new_info = br2.show_info()
+    the_plan = plan(before, BuildState(br2.read_config(), new_info))
+    assert the_plan.packages == ("hello",)
+    assert br2.apply(the_plan, old_info) == []  # no make call
+    assert not hello_dir.exists()
+    assert f"rm -Rf {hello_dir}" in Path(br2.log_path("dirclean")).read_text()
+    kept = br2.build(new_info)
+    pure = configured(tmp_path / "pure", dl_dir, 'BR2_PACKAGE_HELLO=y\nBR2_PACKAGE_HELLO_GREETING="hi"\n').build()
+    assert (Path(kept.images) / "rootfs.tar").read_bytes() == (Path(pure.images) / "rootfs.tar").read_bytes()
+
+
 def test_without_the_plan_buildroot_keeps_stale_packages(tmp_path, dl_dir):
     """The reason the planner exists: Buildroot alone does not rebuild on a config change."""
     br = configured(tmp_path, dl_dir, "BR2_PACKAGE_HELLO=y\n")
