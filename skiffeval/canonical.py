@@ -42,6 +42,7 @@ FORMAT_VERSION = 1
 NIX_BASE32_ALPHABET = "0123456789abcdfghijklmnpqrsvwxyz"
 _B32_INDEX = {c: i for i, c in enumerate(NIX_BASE32_ALPHABET)}
 XXH3_LEN = 26  # nixbase32 characters of a 128-bit digest
+_xxh3_128_digest = xxhash.xxh3_128_digest
 _B32_RE = re.compile(f"^[{NIX_BASE32_ALPHABET}]+$")
 
 
@@ -80,11 +81,15 @@ def pretty_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
+_SALTS: dict[str, bytes] = {}
+
+
 def digest_xxh3(kind: str, payload: bytes) -> bytes:
     """XXH3-128 of ``salt(kind) + payload`` (16 bytes, big-endian)."""
-    h = xxhash.xxh3_128(salt(kind))
-    h.update(payload)
-    return h.digest()
+    prefix = _SALTS.get(kind)
+    if prefix is None:
+        prefix = _SALTS[kind] = salt(kind)
+    return _xxh3_128_digest(prefix + payload)
 
 
 def digest_sha256(payload: bytes) -> bytes:

@@ -38,10 +38,10 @@ def fast_nixbase32(data: bytes) -> str:
     n = int.from_bytes(data, "little")
     p = _PAIRS
     # 26 characters = 130 bits: the top group is a single character (bits 125..129).
-    return (NIX_BASE32_ALPHABET[n >> 125] + p[(n >> 115) & 1023] + p[(n >> 105) & 1023] + p[(n >> 95) & 1023]
-            + p[(n >> 85) & 1023] + p[(n >> 75) & 1023] + p[(n >> 65) & 1023] + p[(n >> 55) & 1023]
-            + p[(n >> 45) & 1023] + p[(n >> 35) & 1023] + p[(n >> 25) & 1023] + p[(n >> 15) & 1023]
-            + p[(n >> 5) & 1023] + NIX_BASE32_ALPHABET[n & 31])
+    return "".join((NIX_BASE32_ALPHABET[n >> 125], p[(n >> 115) & 1023], p[(n >> 105) & 1023], p[(n >> 95) & 1023],
+                    p[(n >> 85) & 1023], p[(n >> 75) & 1023], p[(n >> 65) & 1023], p[(n >> 55) & 1023],
+                    p[(n >> 45) & 1023], p[(n >> 35) & 1023], p[(n >> 25) & 1023], p[(n >> 15) & 1023],
+                    p[(n >> 5) & 1023], NIX_BASE32_ALPHABET[n & 31]))
 
 
 def doc_key(kind: str, doc: dict[str, Any]) -> str:

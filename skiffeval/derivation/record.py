@@ -74,11 +74,17 @@ class SortedMap(Mapping[K, V], Generic[K, V]):
     __slots__ = ("_d", "_h")
 
     def __init__(self, items: Mapping[K, V] | Iterable[tuple[K, V]] = ()) -> None:
-        if isinstance(items, SortedMap):
-            self._d: dict[K, V] = items._d
+        if type(items) is dict:
+            d = items.copy()
+            keys = sorted(d)  # type: ignore[type-var]
+            # already in order (callers often build maps from sorted names): keep the copy
+            self._d: dict[K, V] = d if keys == list(d) else {k: d[k] for k in keys}
+        elif isinstance(items, SortedMap):
+            self._d = items._d
         else:
             d = dict(items)
-            self._d = {k: d[k] for k in sorted(d)}  # type: ignore[type-var]
+            keys = sorted(d)  # type: ignore[type-var]
+            self._d = d if keys == list(d) else {k: d[k] for k in keys}
         self._h: int | None = None
 
     def __getitem__(self, key: K) -> V:
@@ -193,8 +199,9 @@ _EMPTY: SortedMap = SortedMap()
 
 
 def _to_map(value: Mapping[str, Any] | Iterable[tuple[str, Any]] | None) -> SortedMap:
-    if isinstance(value, SortedMap):
-        return value
+    # (``type() is`` first: ``isinstance`` against an ABC subclass runs Python code)
+    if type(value) is SortedMap or isinstance(value, SortedMap):
+        return value  # type: ignore[return-value]
     return SortedMap(value) if value else _EMPTY
 
 
@@ -209,6 +216,8 @@ def _to_args(value: Iterable[str]) -> tuple[str, ...]:
 def _to_srcs(value: Mapping[str, StorePath | str] | None) -> SortedMap:
     if not value:
         return _EMPTY
+    if type(value) is SortedMap and set(map(type, value.values())) == {StorePath}:
+        return value
     if isinstance(value, SortedMap) and all(isinstance(v, StorePath) for v in value.values()):
         return value
     return SortedMap((k, v if isinstance(v, StorePath) else StorePath.parse(v)) for k, v in dict(value or {}).items())
@@ -218,6 +227,19 @@ def _to_fixed(value: FixedOutput | Mapping[str, str] | None) -> FixedOutput | No
     if value is None or isinstance(value, FixedOutput):
         return value
     return FixedOutput(**value)
+
+
+_SLOTS_FULLMATCH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_+-]*(?:\n[A-Za-z0-9_][A-Za-z0-9_+-]*)*").fullmatch
+
+
+def _all_slots(names: Iterable[str]) -> bool:
+    """Whether every name is a valid slot name (one regex over the names joined by newlines,
+    which no slot name contains: the count of newlines shows a name that tried)."""
+    try:
+        joined = "\n".join(names)
+    except TypeError:
+        return False
+    return _SLOTS_FULLMATCH(joined) is not None and joined.count("\n") == len(names) - 1  # type: ignore[arg-type]
 
 
 def _check_text(what: str, text: object) -> None:
@@ -241,12 +263,52 @@ class Derivation:
     outputs: tuple[str, ...] = attrs.field(default=("out",), converter=_to_sorted_names)
 
     def __attrs_post_init__(self) -> None:
-        # Written for speed (this runs for every derivation of every evaluation): cheap tests
-        # first, the detailed message only on failure.
+        # Written for speed (this runs for every derivation of every evaluation): a few C-level
+        # tests over joined texts decide that the record is valid; anything they cannot vouch
+        # for goes through ``_check_fields``, which finds the culprit and says what is wrong.
         name = self.name
         if not (isinstance(name, str) and len(name) <= MAX_DRV_NAME_LEN and _NAME_FULLMATCH(name)):
             check_name(name, "derivation name")
             raise _fail(f"derivation name '{name[:40]}...' is longer than {MAX_DRV_NAME_LEN} characters")
+        builder = self.builder
+        env = self.env._d
+        try:
+            texts = "\0".join((builder, *self.args, *env.values()))
+            keys = "".join(env)
+        except TypeError:  # something is not a string: _check_fields says what
+            self._check_fields()
+            raise
+        if (
+            texts.count("\0") != len(self.args) + len(env)  # a NUL inside a text
+            or not builder
+            or "=" in keys or "\0" in keys or "" in env
+            or (builder.startswith("builtin:") and BUILTIN_RE.fullmatch(builder) is None)
+        ):
+            self._check_fields()
+        ins = self.input_drvs._d
+        if ins and not (_all_slots(ins) and set(map(type, ins.values())) == {InputDrv}):
+            for slot, inp in ins.items():
+                if type(slot) is not str or _SLOT_FULLMATCH(slot) is None:
+                    raise _fail(f"invalid input slot name {slot!r}", "slot names match [A-Za-z0-9_][A-Za-z0-9_+-]*")
+                if type(inp) is not InputDrv:
+                    raise _fail(f"input '{slot}': expected an InputDrv, found {type(inp).__name__}")
+        srcs = self.input_srcs._d
+        if srcs and not _all_slots(srcs):
+            for slot in srcs:
+                if type(slot) is not str or _SLOT_FULLMATCH(slot) is None:
+                    raise _fail(f"invalid source slot name {slot!r}", "slot names match [A-Za-z0-9_][A-Za-z0-9_+-]*")
+        if self.outputs != ("out",):
+            _check_output_names(self.outputs, f"derivation '{name}'")
+            if self.fixed is not None:
+                raise _fail(f"fixed-output derivation '{name}' must have the single output 'out'")
+        if "${" in texts:
+            # every placeholder found must be one this record binds; if not, say which and where
+            found = set(_PLACEHOLDER_FINDALL(texts))
+            if not found.issubset(self._bound_placeholders()):
+                self._check_placeholders()
+
+    def _check_fields(self) -> None:
+        """Raise the error for the first invalid builder, argument or environment variable."""
         builder = self.builder
         _check_text("builder", builder)
         if not builder:
@@ -261,21 +323,19 @@ class Derivation:
                 raise _fail(f"invalid environment variable name {k!r}")
             if type(v) is not str or "\0" in v:
                 _check_text(f"env.{k}", v)
+
+    def _bound_placeholders(self) -> set[str]:
+        """Every placeholder text this record's slots and outputs bind."""
+        bound = {f"${{outputs.{o}}}" for o in self.outputs}
         for slot, inp in self.input_drvs.items():
-            if type(slot) is not str or _SLOT_FULLMATCH(slot) is None:
-                raise _fail(f"invalid input slot name {slot!r}", "slot names match [A-Za-z0-9_][A-Za-z0-9_+-]*")
-            if type(inp) is not InputDrv:
-                raise _fail(f"input '{slot}': expected an InputDrv, found {type(inp).__name__}")
+            for o in inp.outputs:
+                bound.add(f"${{inputs.{slot}.{o}}}")
         for slot in self.input_srcs:
-            if type(slot) is not str or _SLOT_FULLMATCH(slot) is None:
-                raise _fail(f"invalid source slot name {slot!r}", "slot names match [A-Za-z0-9_][A-Za-z0-9_+-]*")
-        if self.outputs != ("out",):
-            _check_output_names(self.outputs, f"derivation '{name}'")
-            if self.fixed is not None:
-                raise _fail(f"fixed-output derivation '{name}' must have the single output 'out'")
-        self._check_placeholders()
+            bound.add(f"${{sources.{slot}}}")
+        return bound
 
     def _check_placeholders(self) -> None:
+        """Raise the error for the first placeholder that names no slot or output of this record."""
         texts = [("builder", self.builder)] if "${" in self.builder else []
         texts += [(f"args[{i}]", a) for i, a in enumerate(self.args) if "${" in a]
         texts += [(f"env.{k}", v) for k, v in self.env.items() if "${" in v]
@@ -339,19 +399,31 @@ class Derivation:
         hypothesis test proves the two equal.
         """
         e = _encode_str
-        args = ",".join(map(e, self.args))
-        env = ",".join(f"{e(k)}:{e(v)}" for k, v in self.env.items())
-        fixed = "null" if self.fixed is None else f'{{"mode":{e(self.fixed.mode)},"sha256":{e(self.fixed.sha256)}}}'
-        ins = ",".join(
-            f'{e(s)}:{{"fixed":{"true" if i.fixed else "false"},"key":"{i.key}","outputs":[{",".join(map(e, i.outputs))}]}}'
-            for s, i in self.input_drvs.items()
-        )
-        srcs = ",".join(f'{e(s)}:"{p.digest}-{p.name}"' for s, p in self.input_srcs.items())
-        outs = ",".join(map(e, self.outputs))
-        return (
-            f'{{"args":[{args}],"builder":{e(self.builder)},"env":{{{env}}},"fixed":{fixed},"format":{FORMAT},'
-            f'"input_drvs":{{{ins}}},"input_srcs":{{{srcs}}},"name":{e(self.name)},"outputs":[{outs}]}}'
-        ).encode()
+        parts = ['{"args":[', ",".join(map(e, self.args)), '],"builder":', e(self.builder), ',"env":{']
+        env = self.env._d
+        if env:
+            parts.append(",".join(map(":".join, zip(map(e, env), map(e, env.values())))))
+        fixed = self.fixed
+        if fixed is None:
+            parts.append('},"fixed":null')
+        else:
+            parts.append(f'}},"fixed":{{"mode":{e(fixed.mode)},"sha256":{e(fixed.sha256)}}}')
+        parts.append(f',"format":{FORMAT},"input_drvs":{{')
+        ins = self.input_drvs._d
+        if ins:
+            parts.append(",".join([
+                e(s) + (':{"fixed":true,"key":"' if i.fixed else ':{"fixed":false,"key":"') + i.key
+                + ('","outputs":["out"]}' if i.outputs == ("out",) else '","outputs":[' + ",".join(map(e, i.outputs)) + "]}")
+                for s, i in ins.items()
+            ]))
+        parts.append('},"input_srcs":{')
+        srcs = self.input_srcs._d
+        if srcs:
+            parts.append(",".join([f'{e(s)}:"{p.digest}-{p.name}"' for s, p in srcs.items()]))
+        parts.append('},"name":')
+        parts.append(e(self.name))
+        parts.append(',"outputs":["out"]}' if self.outputs == ("out",) else ',"outputs":[' + ",".join(map(e, self.outputs)) + "]}")
+        return "".join(parts).encode()
 
     @functools.cached_property
     def key(self) -> str:

@@ -36,8 +36,9 @@ from skiffeval.eval.runtime import (
     make_path,
     missing_attribute,
     path_relative,
+    run_primop,
 )
-from skiffeval.eval.values import Attrs, Closure, Thunk, make_string
+from skiffeval.eval.values import Attrs, Closure, CStr, PrimOp, Thunk
 from skiffeval.syntax import ast
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -188,6 +189,15 @@ class Compiler:
                 return _slot_getter(*where)
             if kind == "global":
                 return lambda env: where
+        if not filling and (
+            isinstance(node, ast.List)
+            or (isinstance(node, ast.Attrs) and not node.rec and all(
+                isinstance(b, ast.Inherit) or isinstance(b.path[0], str) for b in node.bindings))
+        ):
+            # a list, or a set with static names: making it cannot fail or loop and forces
+            # nothing (its elements stay lazy), so it is made at once rather than behind a
+            # thunk.  Not while a frame is being filled: it could read a slot not yet there.
+            return self.compile(node, scope)
         code = self.compile(node, scope)
         return lambda env: Thunk(code, env, origin)
 
@@ -246,7 +256,7 @@ class Compiler:
 
         def code(env: Any) -> Any:
             out: list[str] = []
-            context: frozenset = frozenset()
+            context: frozenset | None = None
             for part in parts:
                 if type(part) is str:
                     out.append(part)
@@ -259,8 +269,10 @@ class Compiler:
                 text, ctx = coerce_to_string(ev, v, span, what="string interpolation")
                 out.append(text)
                 if ctx:
-                    context = context | ctx
-            return make_string("".join(out), context)
+                    context = ctx if context is None else context | ctx
+            if context is None:
+                return "".join(out)
+            return CStr("".join(out), context)
 
         return code
 
@@ -453,15 +465,22 @@ class Compiler:
         return lambda env: Closure(info, env)
 
     def c_Apply(self, node: ast.Apply, scope: Scope | None) -> Code:
-        fn = self.compile(node.fn, scope)
         arg = self.lazy(node.arg, scope)
         span = node.span
         ev = self.ev
+        if isinstance(node.fn, ast.Var):
+            kind, where = self._resolve(node.fn.name, scope)
+            if kind == "global" and type(where) is PrimOp and where.arity == 1:
+                return _apply_primop(ev, where, arg, span)
+        fn = self.compile(node.fn, scope)
 
         def code(env: Any) -> Any:
             f = fn(env)
             try:
-                result = call(ev, f, arg(env), span)
+                if type(f) is Closure and f.lam.formals is None:  # ``call``, one step shorter
+                    result = f.lam.body([f.env, arg(env)])
+                else:
+                    result = call(ev, f, arg(env), span)
                 return result.force() if type(result) is Thunk else result
             except SkiffError as exc:
                 if type(f) is Closure:
@@ -495,6 +514,10 @@ class Compiler:
         default = self.compile(node.default, scope) if node.default is not None else None
         if default is None and len(path) == 1 and isinstance(path[0], str):
             name, nspan = path[0], spans[0]
+            if isinstance(node.expr, ast.Var):
+                kind, where = self._resolve(node.expr.name, scope)
+                if kind == "local" and where[0] <= 2:
+                    return _select_local(where[0], where[1], name, nspan)
 
             def select_one(env: Any) -> Any:
                 v = base(env)
@@ -659,6 +682,65 @@ def _slot_forcer(depth: int, index: int) -> Code:
     return get
 
 
+def _select_local(depth: int, index: int, name: str, nspan: Span) -> Code:
+    """``x.name`` for a variable ``x`` of one of the three innermost scopes (the usual case):
+    the slot is read in place rather than through the variable's code (one call less)."""
+
+    def select0(env: Any) -> Any:
+        v = env[index]
+        if type(v) is Thunk:
+            v = v.force()
+        if type(v) is not Attrs:
+            raise type_error("an attribute set", v, nspan, f"selecting attribute '{name}'")
+        x = v.values.get(name, _MISSING)
+        if x is _MISSING:
+            raise missing_attribute(v, name, nspan)
+        return x.force() if type(x) is Thunk else x
+
+    def select1(env: Any) -> Any:
+        v = env[0][index]
+        if type(v) is Thunk:
+            v = v.force()
+        if type(v) is not Attrs:
+            raise type_error("an attribute set", v, nspan, f"selecting attribute '{name}'")
+        x = v.values.get(name, _MISSING)
+        if x is _MISSING:
+            raise missing_attribute(v, name, nspan)
+        return x.force() if type(x) is Thunk else x
+
+    def select2(env: Any) -> Any:
+        v = env[0][0][index]
+        if type(v) is Thunk:
+            v = v.force()
+        if type(v) is not Attrs:
+            raise type_error("an attribute set", v, nspan, f"selecting attribute '{name}'")
+        x = v.values.get(name, _MISSING)
+        if x is _MISSING:
+            raise missing_attribute(v, name, nspan)
+        return x.force() if type(x) is Thunk else x
+
+    return (select0, select1, select2)[depth]
+
+
+def _apply_primop(ev: Evaluator, op: PrimOp, arg: Code, span: Span) -> Code:
+    """``op arg`` for a builtin of one argument named directly (``toString x``, ``derivation
+    { ... }``): ``call`` without looking the function up or dispatching on its type."""
+
+    def code(env: Any) -> Any:
+        try:
+            result = run_primop(ev, op, (arg(env),), span)
+            return result.force() if type(result) is Thunk else result
+        except RecursionError:
+            raise SkiffError(
+                codes.TOO_DEEP,
+                "evaluation nested too deeply (stack overflow)",
+                span,
+                help=["this is usually a function that calls itself without end; the notes show where"],
+            ) from None
+
+    return code
+
+
 def _inherit_from(source_maker: Code, name: str, span: Span, origin: tuple[str, Span]) -> Code:
     def select(env: Any) -> Any:
         v = source_maker(env)
@@ -687,6 +769,8 @@ def _arith(op: str):
                     if -9223372036854775808 <= r <= 9223372036854775807:
                         return r
                     return check_int(r, span)
+                if type(a) is str and type(b) is str:
+                    return a + b
                 return add(ev, a, b, span)
             return plus
 

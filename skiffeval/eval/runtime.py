@@ -50,15 +50,18 @@ def call(ev: Evaluator, fn: Any, arg: Any, span: Span | None) -> Any:
     """Apply ``fn`` (a value in WHNF) to ``arg`` (a value or thunk)."""
     t = type(fn)
     if t is Closure:
-        return fn.lam.enter(ev, fn.env, arg, span)
+        lam = fn.lam
+        if lam.formals is None:  # ``lam.enter`` of a plain ``x: body``, one step shorter
+            return lam.body([fn.env, arg])
+        return lam.enter(ev, fn.env, arg, span)
     if t is PrimOp:
         if fn.arity == 1:
-            return _run_primop(ev, fn, (arg,), span)
+            return run_primop(ev, fn, (arg,), span)
         return PrimOpApp(fn, (arg,))
     if t is PrimOpApp:
         args = fn.args + (arg,)
         if len(args) == fn.primop.arity:
-            return _run_primop(ev, fn.primop, args, span)
+            return run_primop(ev, fn.primop, args, span)
         return PrimOpApp(fn.primop, args)
     if t is Attrs and "__functor" in fn.values:
         functor = force(fn.values["__functor"])
@@ -66,7 +69,8 @@ def call(ev: Evaluator, fn: Any, arg: Any, span: Span | None) -> Any:
     raise SkiffError(codes.NOT_A_FUNCTION, f"attempt to call something which is not a function but {describe(fn)}", span)
 
 
-def _run_primop(ev: Evaluator, op: PrimOp, args: tuple, span: Span | None) -> Any:
+def run_primop(ev: Evaluator, op: PrimOp, args: tuple, span: Span | None) -> Any:
+    """Run a builtin on all its arguments (forcing the strict ones); its errors name it."""
     strict = op.strict
     if len(args) == 1:
         a = args[0]
@@ -195,12 +199,17 @@ def coerce_to_string(
             return text, frozenset((element,))
         return value.path, frozenset()
     if t is Attrs:
-        to_string = value.values.get("__toString", _MISSING)
+        values = value.values
+        to_string = values.get("__toString", _MISSING)
         if to_string is not _MISSING:
             result = force(call(ev, force(to_string), value, span))
             return coerce_to_string(ev, result, span, copy_to_store=copy_to_store, coerce_more=coerce_more, what=what)
-        out_path = value.values.get("outPath", _MISSING)
+        out_path = values.get("outPath", _MISSING)
         if out_path is not _MISSING:
+            if type(out_path) is Thunk:
+                out_path = out_path.force()
+            if type(out_path) is CStr:  # a derivation: the usual case, made short
+                return str(out_path), out_path.context
             return coerce_to_string(ev, out_path, span, copy_to_store=copy_to_store, coerce_more=coerce_more, what=what)
     if coerce_more:
         if value is None or value is False:
@@ -335,6 +344,8 @@ def add(ev: Evaluator, a: Any, b: Any, span: Span | None) -> Any:
     ta, tb = type(a), type(b)
     if ta is int and tb is int:
         return check_int(a + b, span)
+    if ta is str and tb is str:
+        return a + b
     if ta is PathValue:
         if tb is PathValue:
             return make_path(a.path + b.path)
@@ -381,7 +392,7 @@ def path_relative(base_dir: str, text: str) -> PathValue:
 
 
 __all__ = [
-    "call", "call_value", "select", "expect_attrs", "missing_attribute", "is_derivation",
+    "call", "call_value", "run_primop", "select", "expect_attrs", "missing_attribute", "is_derivation",
     "expect_string", "expect_plain_string", "coerce_to_string", "equal", "less_than",
     "check_int", "expect_int", "expect_bool", "expect_list", "expect_function", "add", "divide",
     "make_path", "path_relative", "INT_MIN", "INT_MAX",

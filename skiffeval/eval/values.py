@@ -107,7 +107,7 @@ class CStr(str):
     context: frozenset
 
     def __new__(cls, text: str, context: frozenset) -> CStr:
-        self = super().__new__(cls, text)
+        self = str.__new__(cls, text)
         self.context = context
         return self
 

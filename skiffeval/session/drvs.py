@@ -18,13 +18,14 @@ from skiffeval.derivation import Derivation, FixedOutput, InputDrv, StorePath
 from skiffeval.diagnostics import SkiffError, Span
 from skiffeval.eval.builtins.registry import Registry, builtin
 from skiffeval.eval.runtime import coerce_to_string, expect_attrs, expect_list, expect_plain_string
-from skiffeval.eval.values import Attrs, CStr, force, make_string
+from skiffeval.eval.values import Attrs, CStr, Thunk, force, make_string
 from skiffeval.session.codes import BAD_DERIVATION, UNKNOWN_INPUT
-from skiffeval.session.refs import DrvFileRef, OutputRef, SourceRef, placeholder, slot_name
+from skiffeval.session.refs import DrvFileRef, OutputRef, SourceRef, placeholder, slot_base, slot_name, unique_slot
 
 __all__ = ["DrvTable", "derivation_builtins", "Text"]
 
 _NONE: frozenset = frozenset()
+_OUT = ("out",)
 
 
 def _load_revisions() -> dict[str, int]:
@@ -39,6 +40,7 @@ Text = tuple[str, frozenset]
 """A string's text and its context."""
 
 _SPECIAL = {"name", "builder", "args", "outputs", "outputHash", "outputHashAlgo", "outputHashMode"}
+_NOT_ENV = _SPECIAL - {"name", "builder"}  # attributes that are not environment variables
 
 
 class DrvTable:
@@ -70,78 +72,45 @@ class DrvTable:
         span: Span | None = None,
     ) -> Derivation:
         """A derivation from texts with context; references become slots and placeholders."""
-        env = dict(env or {})
+        env = dict(env) if env else {}
         if builder[0].startswith("builtin:"):
-            revision = _REVISIONS.get(builder[0][len("builtin:"):])
-            if revision is not None:
-                env.setdefault("builderRevision", (str(revision), _NONE))
+            revision = _REVISIONS.get(builder[0][8:])
+            if revision is not None and "builderRevision" not in env:
+                env["builderRevision"] = (str(revision), _NONE)
         for o in outputs:
-            env.setdefault(o, (f"${{outputs.{o}}}", _NONE))
-        ordered: list[Text] = [builder, *args, *(env[k] for k in sorted(env))]
-        replacements: dict[Any, str] = {}
+            if o not in env:
+                env[o] = (f"${{outputs.{o}}}", _NONE)
+        names = sorted(env)
         input_drvs: dict[str, InputDrv] = {}
         input_srcs: dict[str, StorePath] = {}
-        slots_of_refs: dict[str, str] = {}
-        outputs_of_refs: dict[str, set[str]] = {}
-        taken: set[str] = set()
-        for text, context in ordered:
-            if not context:
-                continue
-            if len(context) > 1:
-                # by first appearance (absent: find's -1 wraps to the end), then by text
-                find, wrap = text.find, len(text) + 2
-                elements = sorted(context, key=lambda el: (find(el.text) % wrap, el.text))
-            else:
-                elements = context
-            for el in elements:
-                if el in replacements:
-                    continue
-                if type(el) is OutputRef:
-                    dep = self.by_ref.get(el.ref)
-                    if dep is None:
-                        raise SkiffError(
-                            UNKNOWN_INPUT,
-                            f"derivation '{name}' refers to output '{el.output}' of '{el.name}', which this evaluation did not make",
-                            span,
-                        )
-                    slot = slots_of_refs.get(el.ref)
-                    if slot is None:
-                        slot = slots_of_refs[el.ref] = slot_name(el.name, taken)
-                    outputs_of_refs.setdefault(el.ref, set()).add(el.output)
-                    replacements[el] = f"${{inputs.{slot}.{el.output}}}"
-                elif type(el) is SourceRef:
-                    slot = slot_name(el.path.name, taken)
-                    input_srcs[slot] = el.path
-                    replacements[el] = f"${{sources.{slot}}}"
-                elif type(el) is DrvFileRef:
-                    raise SkiffError(
-                        BAD_DERIVATION,
-                        f"derivation '{name}' refers to the .drv file of '{el.name}'; refer to its outputs instead",
-                        span,
-                    )
-                else:  # a path the evaluator's own I/O produced without a store
-                    raise SkiffError(BAD_DERIVATION, f"derivation '{name}' refers to {el!r}, which is not in the store", span)
-        for ref, slot in slots_of_refs.items():
-            outs = tuple(sorted(outputs_of_refs[ref]))
-            inp = self._inputs.get((ref, outs))
-            if inp is None:
-                dep = self.by_ref[ref]
-                inp = self._inputs[(ref, outs)] = InputDrv(dep.ref, outs, dep.fixed is not None)
-            input_drvs[slot] = inp
+        with_context = [item for item in (builder, *args, *[env[k] for k in names]) if item[1]]
+        if not with_context:
+            new_builder = builder[0]
+            new_args = tuple([text for text, _ in args])
+            new_env = {k: env[k][0] for k in names}
+        else:
+            # the text each context element appears as -> the placeholder that replaces it
+            replacements = self._slots(name, with_context, input_drvs, input_srcs, span)
 
-        def rewrite(item: Text) -> str:
-            text, context = item
-            if context:
+            def rewrite(item: Text) -> str:
+                text, context = item
                 for el in context:
-                    text = text.replace(el.text, replacements[el])
-            return text
+                    t = el.text
+                    text = text.replace(t, replacements[t])
+                return text
 
+            new_builder = rewrite(builder) if builder[1] else builder[0]
+            new_args = tuple([rewrite(a) if a[1] else a[0] for a in args])
+            new_env = {}
+            for k in names:
+                item = env[k]
+                new_env[k] = rewrite(item) if item[1] else item[0]
         try:
             drv = Derivation(
                 name=name,
-                builder=rewrite(builder),
-                args=tuple(rewrite(a) for a in args),
-                env={k: rewrite(v) for k, v in env.items()},
+                builder=new_builder,
+                args=new_args,
+                env=new_env,
                 fixed=fixed,
                 input_drvs=input_drvs,
                 input_srcs=input_srcs,
@@ -151,31 +120,93 @@ class DrvTable:
             if exc.span is None:
                 exc.span = span
             raise
-        if span is not None:
-            self.spans.setdefault(drv.key, span)
-        return self.add(drv)
+        key = drv.key
+        if span is not None and key not in self.spans:
+            self.spans[key] = span
+        self.by_key[key] = drv
+        self.by_ref[drv.ref] = drv
+        return drv
+
+    def _slots(self, name: str, texts: list[Text], input_drvs: dict[str, InputDrv], input_srcs: dict[str, StorePath],
+               span: Span | None) -> dict[str, str]:
+        """Bind what ``texts`` refer to to input slots (filling ``input_drvs``/``input_srcs``);
+        the placeholder that replaces each context element, by the element's text (which
+        stands for it one to one, and is cheaper to hash than the element)."""
+        replacements: dict[str, str] = {}
+        slots_of_refs: dict[str, str] = {}
+        outputs_of_refs: dict[str, set[str]] = {}
+        taken: set[str] = set()
+        by_ref = self.by_ref
+        for text, context in texts:
+            if len(context) > 1:
+                # by first appearance (absent: find's -1 wraps to the end), then by text
+                find, wrap = text.find, len(text) + 2
+                elements = sorted(context, key=lambda el: (find(el.text) % wrap, el.text))
+            else:
+                elements = context
+            for el in elements:
+                t = el.text
+                if t in replacements:
+                    continue
+                if type(el) is OutputRef:
+                    ref = el.ref
+                    if ref not in by_ref:
+                        raise SkiffError(
+                            UNKNOWN_INPUT,
+                            f"derivation '{name}' refers to output '{el.output}' of '{el.name}', which this evaluation did not make",
+                            span,
+                        )
+                    slot = slots_of_refs.get(ref)
+                    if slot is None:
+                        slot = slots_of_refs[ref] = unique_slot(slot_base(el.name), taken)
+                        outputs_of_refs[ref] = {el.output}
+                    else:
+                        outputs_of_refs[ref].add(el.output)
+                    replacements[t] = f"${{inputs.{slot}.{el.output}}}"
+                elif type(el) is SourceRef:
+                    slot = slot_name(el.path.name, taken)
+                    input_srcs[slot] = el.path
+                    replacements[t] = f"${{sources.{slot}}}"
+                elif type(el) is DrvFileRef:
+                    raise SkiffError(
+                        BAD_DERIVATION,
+                        f"derivation '{name}' refers to the .drv file of '{el.name}'; refer to its outputs instead",
+                        span,
+                    )
+                else:  # a path the evaluator's own I/O produced without a store
+                    raise SkiffError(BAD_DERIVATION, f"derivation '{name}' refers to {el!r}, which is not in the store", span)
+        for ref, slot in slots_of_refs.items():
+            used = outputs_of_refs[ref]
+            outs = _OUT if len(used) == 1 and "out" in used else tuple(sorted(used))
+            inp = self._inputs.get((ref, outs))
+            if inp is None:
+                dep = self.by_ref[ref]
+                inp = self._inputs[(ref, outs)] = InputDrv(dep.ref, outs, dep.fixed is not None)
+            input_drvs[slot] = inp
+        return replacements
 
     # -- the value the language sees -------------------------------------------------------
 
     def value(self, drv: Derivation, attrs: Mapping[str, Any] | None = None, spans: Mapping[str, Span] | None = None) -> Attrs:
         """The attribute set that stands for ``drv`` (Nix's shape), with extra ``attrs``."""
-        drv_text = f"{self.store_root}/{drv.key}-{drv.name}.drv"
+        drv_path = self._drv_path(drv)
         if drv.outputs == ("out",):
             values: dict[str, Any] = dict(attrs) if attrs else {}
             values["type"] = "derivation"
             values["name"] = drv.name
-            values["drvPath"] = CStr(drv_text, frozenset((DrvFileRef(drv.key, drv.name, drv_text),)))
+            values["drvPath"] = drv_path
             ref = OutputRef(drv.ref, drv.name, "out")
             values["outPath"] = CStr(ref.text, frozenset((ref,)))
             values["outputName"] = "out"
-            single = Attrs(values, dict(spans) if spans else {})
+            # spans are shared, never changed in place (values.Attrs); the names added here have none
+            single = Attrs(values, spans if spans is not None else {})
             values["out"] = single
             values["all"] = (single,)
             return single
         base: dict[str, Any] = dict(attrs or {})
         base["type"] = "derivation"
         base["name"] = drv.name
-        base["drvPath"] = CStr(drv_text, frozenset((DrvFileRef(drv.key, drv.name, drv_text),)))
+        base["drvPath"] = drv_path
         per_output: dict[str, Attrs] = {}
         for o in drv.outputs:
             ref = OutputRef(drv.ref, drv.name, o)
@@ -189,6 +220,11 @@ class DrvTable:
             attrset.values["all"] = everything
         first = "out" if "out" in per_output else drv.outputs[0]
         return per_output[first]
+
+    def _drv_path(self, drv: Derivation) -> CStr:
+        """``drvPath``: the ``.drv`` file's path, with a context that says so."""
+        drv_text = f"{self.store_root}/{drv.key}-{drv.name}.drv"
+        return CStr(drv_text, frozenset((DrvFileRef(drv.key, drv.name, drv_text),)))
 
     def derivation_of(self, value: Any) -> tuple[Derivation, str] | None:
         """The derivation (and output) a value stands for, if it is one this table made."""
@@ -222,12 +258,21 @@ def derivation_builtins(table: DrvTable) -> Registry:
         for required in ("name", "builder"):
             if required not in values:
                 raise SkiffError(BAD_DERIVATION, f"'derivation' needs the attribute '{required}'", span)
-        name = expect_plain_string(force(values["name"]), attrs.span_of("name") or span, "the derivation name")
-        builder = coerce_to_string(ev, values["builder"], attrs.span_of("builder") or span, what="the builder of a derivation")
-        args = tuple(
-            coerce_to_string(ev, a, attrs.span_of("args") or span, what="an element of 'args'")
-            for a in expect_list(force(values.get("args", ())), attrs.span_of("args") or span, "'args' of a derivation")
-        )
+        # (type tests first throughout: the checks below are for the unusual values)
+        name = force(values["name"])
+        if type(name) is not str:
+            expect_plain_string(name, attrs.span_of("name") or span, "the derivation name")
+        builder = force(values["builder"])
+        if type(builder) is str:
+            builder = (builder, _NONE)
+        else:
+            builder = coerce_to_string(ev, builder, attrs.span_of("builder") or span, what="the builder of a derivation")
+        args: tuple[Text, ...] = ()
+        if "args" in values:
+            args = tuple(
+                coerce_to_string(ev, a, attrs.span_of("args") or span, what="an element of 'args'")
+                for a in expect_list(force(values["args"]), attrs.span_of("args") or span, "'args' of a derivation")
+            )
         outputs: tuple[str, ...] = ("out",)
         if "outputs" in values:
             outputs = tuple(
@@ -247,9 +292,18 @@ def derivation_builtins(table: DrvTable) -> Registry:
                 raise
         env: dict[str, Text] = {}
         for key, v in values.items():
-            if key in _SPECIAL and key not in ("name", "builder"):
+            if key in _NOT_ENV:
                 continue
-            env[key] = coerce_to_string(ev, v, attrs.span_of(key) or span, coerce_more=True, what=f"attribute '{key}' of a derivation")
+            # the usual values (strings, with or without context) without the general coercion
+            if type(v) is Thunk:
+                v = v.force()
+            t = type(v)
+            if t is str:
+                env[key] = (v, _NONE)
+            elif t is CStr:
+                env[key] = (str(v), v.context)
+            else:
+                env[key] = coerce_to_string(ev, v, attrs.span_of(key) or span, coerce_more=True, what=f"attribute '{key}' of a derivation")
         drv = table.make(name, builder, args, env, outputs=outputs, fixed=fixed, span=span)
         return table.value(drv, values, attrs.spans)
 

@@ -14,13 +14,14 @@ use): a person reading ``skiffeval eval`` output should see at once that it is n
 
 from __future__ import annotations
 
+import functools
 import re
 
 import attrs
 
 from skiffeval.derivation import StorePath
 
-__all__ = ["OutputRef", "SourceRef", "DrvFileRef", "placeholder", "PLACEHOLDER_PREFIX", "slot_name"]
+__all__ = ["OutputRef", "SourceRef", "DrvFileRef", "placeholder", "PLACEHOLDER_PREFIX", "slot_name", "slot_base", "unique_slot"]
 
 PLACEHOLDER_PREFIX = "/skiffeval/placeholder/"
 
@@ -67,9 +68,20 @@ _SLOT_BAD = re.compile(r"[^A-Za-z0-9_+-]+")
 def slot_name(name: str, taken: set[str]) -> str:
     """A slot name made from a derivation or source name, unique among ``taken`` (``-2``, ``-3``
     ... by order of first appearance)."""
+    return unique_slot(slot_base(name), taken)
+
+
+@functools.lru_cache(maxsize=8192)
+def slot_base(name: str) -> str:
+    """The slot name ``name`` asks for before it is made unique (``slot_name``)."""
     base = _SLOT_BAD.sub("-", name).strip("-") or "input"
     if not (base[0].isalnum() or base[0] == "_"):
         base = "_" + base
+    return base
+
+
+def unique_slot(base: str, taken: set[str]) -> str:
+    """``base``, or ``base-2``, ``base-3`` ... the first not in ``taken``; added to ``taken``."""
     slot = base
     n = 2
     while slot in taken:

@@ -136,6 +136,16 @@ def test_invalid_records_are_refused() -> None:
         (dict(name="a", builder="/bin/sh", args=["${inputs.a.dev}"], input_drvs={"a": input_of(a)}), "E103"),
         (dict(name="a", builder="/bin/sh", env={"x": "${sources.s}"}), "E103"),
         (dict(name="a", builder="${outputs.dev}"), "E103"),
+        # the fast checks over joined texts must still find each of these
+        (dict(name="a", builder="a\0b"), "E101"),
+        (dict(name="a", builder="/bin/sh", args=["ok", 1]), "E101"),
+        (dict(name="a", builder="/bin/sh", env={"": "x"}), "E101"),
+        (dict(name="a", builder="/bin/sh", env={"a": "x\0"}), "E101"),
+        (dict(name="a", builder="/bin/sh", env={"a": 1}), "E101"),
+        (dict(name="a", builder="/bin/sh", input_drvs={"a\nb": input_of(a)}), "E101"),
+        (dict(name="a", builder="/bin/sh", input_drvs={"a": "not an input"}), "E101"),
+        (dict(name="a", builder="/bin/sh", input_srcs={"a b": StorePath("0" * 26, "src")}), "E101"),
+        (dict(name="a", builder="/bin/sh", args=["${inputs.x", "${inputs.bad.out}"]), "E103"),
     ]
     for kwargs, code in cases:
         with pytest.raises(SkiffError) as e:
@@ -146,6 +156,8 @@ def test_invalid_records_are_refused() -> None:
 def test_shell_variables_are_not_placeholders() -> None:
     d = Derivation(name="a", builder="/bin/sh", args=["-c", "echo ${HOME} ${out} ${inputs} > $out"])
     assert d.args[1].startswith("echo ${HOME}")
+    # a placeholder's halves in two texts are no placeholder (the texts are checked joined)
+    Derivation(name="a", builder="/bin/sh", args=["${outputs.dev", "}"])
 
 
 def test_maps_are_sorted_and_order_free() -> None:

@@ -25,7 +25,8 @@ from skiffeval.eval.values import Attrs, Thunk, force
 
 def _apply_code(payload):
     ev, f, x, span = payload
-    return force(call(ev, f, x, span))
+    result = call(ev, f, x, span)
+    return result.force() if type(result) is Thunk else result
 
 
 def _apply2_code(payload):
@@ -70,7 +71,12 @@ def _foldl(ev, span, op, nul, lst):
     lst = expect_list(lst, span, "the third argument of 'foldl''")
     acc = nul
     for x in lst:
-        acc = force(call(ev, force(call(ev, op, acc, span)), x, span))
+        f = call(ev, op, acc, span)
+        if type(f) is Thunk:
+            f = f.force()
+        acc = call(ev, f, x, span)
+        if type(acc) is Thunk:
+            acc = acc.force()
     return force(acc)
 
 
