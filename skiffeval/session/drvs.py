@@ -12,6 +12,8 @@ realize and query exactly what the evaluation produced.
 
 from __future__ import annotations
 
+from itertools import compress
+from operator import itemgetter
 from typing import Any, Iterable, Mapping
 
 from skiffeval.derivation import Derivation, FixedOutput, InputDrv, StorePath
@@ -26,6 +28,8 @@ __all__ = ["DrvTable", "derivation_builtins", "Text"]
 
 _NONE: frozenset = frozenset()
 _OUT = ("out",)
+_text_of = itemgetter(0)  # of a Text
+_context_of = itemgetter(1)
 
 
 def _load_revisions() -> dict[str, int]:
@@ -81,14 +85,14 @@ class DrvTable:
             if o not in env:
                 env[o] = (f"${{outputs.{o}}}", _NONE)
         names = sorted(env)
+        items = [env[k] for k in names]
         input_drvs: dict[str, InputDrv] = {}
         input_srcs: dict[str, StorePath] = {}
-        with_context = [item for item in (builder, *args, *[env[k] for k in names]) if item[1]]
-        if not with_context:
-            new_builder = builder[0]
-            new_args = tuple([text for text, _ in args])
-            new_env = {k: env[k][0] for k in names}
-        else:
+        new_builder = builder[0]
+        new_args = tuple(map(_text_of, args))
+        new_env = dict(zip(names, map(_text_of, items)))
+        with_context = list(filter(_context_of, (builder, *args, *items)))
+        if with_context:
             # the text each context element appears as -> the placeholder that replaces it
             replacements = self._slots(name, with_context, input_drvs, input_srcs, span)
 
@@ -99,12 +103,12 @@ class DrvTable:
                     text = text.replace(t, replacements[t])
                 return text
 
-            new_builder = rewrite(builder) if builder[1] else builder[0]
-            new_args = tuple([rewrite(a) if a[1] else a[0] for a in args])
-            new_env = {}
-            for k in names:
-                item = env[k]
-                new_env[k] = rewrite(item) if item[1] else item[0]
+            if builder[1]:
+                new_builder = rewrite(builder)
+            if any(map(_context_of, args)):
+                new_args = tuple([rewrite(a) if a[1] else a[0] for a in args])
+            for k in compress(names, map(_context_of, items)):
+                new_env[k] = rewrite(env[k])
         try:
             drv = Derivation(
                 name=name,
@@ -131,7 +135,39 @@ class DrvTable:
                span: Span | None) -> dict[str, str]:
         """Bind what ``texts`` refer to to input slots (filling ``input_drvs``/``input_srcs``);
         the placeholder that replaces each context element, by the element's text (which
-        stands for it one to one, and is cheaper to hash than the element)."""
+        stands for it one to one, and is cheaper to hash than the element).
+
+        Slots are named after the inputs, in order of first appearance (``refs.slot_name``).
+        The order only decides which of two inputs of the same name gets the ``-2``: the usual
+        case (the ``out`` output of inputs with different names) is bound without sorting.
+        """
+        replacements: dict[str, str] = {}
+        elements = texts[0][1] if len(texts) == 1 else frozenset().union(*map(_context_of, texts))
+        taken: set[str] = set()
+        inputs = self._inputs
+        by_ref = self.by_ref
+        for el in elements:
+            if type(el) is not OutputRef or el.output != "out":
+                break
+            ref = el.ref
+            slot = slot_base(el.name)
+            if slot in taken or ref not in by_ref:
+                break
+            taken.add(slot)
+            replacements[el.text] = f"${{inputs.{slot}.out}}"
+            inp = inputs.get((ref, _OUT))
+            if inp is None:
+                dep = by_ref[ref]
+                inp = inputs[(ref, _OUT)] = InputDrv(dep.ref, _OUT, dep.fixed is not None)
+            input_drvs[slot] = inp
+        else:
+            return replacements
+        input_drvs.clear()
+        return self._slots_in_order(name, texts, input_drvs, input_srcs, span)
+
+    def _slots_in_order(self, name: str, texts: list[Text], input_drvs: dict[str, InputDrv],
+                        input_srcs: dict[str, StorePath], span: Span | None) -> dict[str, str]:
+        """``_slots`` for any context: elements taken by first appearance."""
         replacements: dict[str, str] = {}
         slots_of_refs: dict[str, str] = {}
         outputs_of_refs: dict[str, set[str]] = {}
