@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
@@ -62,6 +63,10 @@ _NAME_FULLMATCH = NAME_RE.fullmatch
 _encode_str = json.encoder.encode_basestring  # what canonical_json uses for strings (the C one)
 _PLACEHOLDER_FINDALL = re.compile(r"\$\{(?:inputs|sources|outputs)\.[^}]*\}").findall
 _SLOT_FULLMATCH = SLOT_RE.fullmatch
+_OUTPUT_PH = "${{outputs.{}}}".format
+_INPUT_OUT_PH = "${{inputs.{}.out}}".format
+_SOURCE_PH = "${{sources.{}}}".format
+_outputs_of = operator.attrgetter("outputs")
 
 
 class SortedMap(Mapping[K, V], Generic[K, V]):
@@ -326,12 +331,15 @@ class Derivation:
 
     def _bound_placeholders(self) -> set[str]:
         """Every placeholder text this record's slots and outputs bind."""
-        bound = {f"${{outputs.{o}}}" for o in self.outputs}
-        for slot, inp in self.input_drvs.items():
-            for o in inp.outputs:
-                bound.add(f"${{inputs.{slot}.{o}}}")
-        for slot in self.input_srcs:
-            bound.add(f"${{sources.{slot}}}")
+        bound = set(map(_OUTPUT_PH, self.outputs))
+        ins = self.input_drvs._d
+        if set(map(_outputs_of, ins.values())) <= {("out",)}:  # the usual case, in C loops
+            bound.update(map(_INPUT_OUT_PH, ins))
+        else:
+            for slot, inp in ins.items():
+                for o in inp.outputs:
+                    bound.add(f"${{inputs.{slot}.{o}}}")
+        bound.update(map(_SOURCE_PH, self.input_srcs._d))
         return bound
 
     def _check_placeholders(self) -> None:

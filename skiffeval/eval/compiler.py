@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from skiffeval.diagnostics import Note, SkiffError, Span, did_you_mean_help
 from skiffeval.eval import codes
 from skiffeval.eval.errors import type_error
+from skiffeval.eval.inline import attrs_code, const_maker, let_code, slot_maker, thunk_maker
 from skiffeval.eval.runtime import (
     add,
     call,
@@ -178,17 +179,15 @@ class Compiler:
         if isinstance(node, ast.Lambda):
             return self.c_Lambda(node, scope, name)
         if isinstance(node, ast.Int):
-            value = node.value
-            return lambda env: value
+            return const_maker(node.value)
         if isinstance(node, ast.Str) and all(isinstance(p, str) for p in node.parts):
-            text = "".join(node.parts)  # type: ignore[arg-type]
-            return lambda env: text
+            return const_maker("".join(node.parts))  # type: ignore[arg-type]
         if isinstance(node, ast.Var):
             kind, where = self._resolve(node.name, scope)
             if kind == "local" and not (filling and where[0] == 0):
-                return _slot_getter(*where)
+                return slot_maker(where[0], where[1], _slot_getter(*where))
             if kind == "global":
-                return lambda env: where
+                return const_maker(where)
         if not filling and (
             isinstance(node, ast.List)
             or (isinstance(node, ast.Attrs) and not node.rec and all(
@@ -198,8 +197,7 @@ class Compiler:
             # nothing (its elements stay lazy), so it is made at once rather than behind a
             # thunk.  Not while a frame is being filled: it could read a slot not yet there.
             return self.compile(node, scope)
-        code = self.compile(node, scope)
-        return lambda env: Thunk(code, env, origin)
+        return thunk_maker(self.compile(node, scope), origin)
 
     # -- leaves ----------------------------------------------------------------------------
 
@@ -263,11 +261,19 @@ class Compiler:
                     continue
                 c, span = part
                 v = c(env)
-                if type(v) is str:
+                t = type(v)
+                if t is str:
                     out.append(v)
                     continue
-                text, ctx = coerce_to_string(ev, v, span, what="string interpolation")
-                out.append(text)
+                if t is Attrs and "__toString" not in v.values and type(v.values.get("outPath")) is CStr:
+                    v = v.values["outPath"]  # a derivation, made short (else: the general way)
+                    t = CStr
+                if t is CStr:
+                    out.append(v)
+                    ctx = v.context
+                else:
+                    text, ctx = coerce_to_string(ev, v, span, what="string interpolation")
+                    out.append(text)
                 if ctx:
                     context = ctx if context is None else context | ctx
             if context is None:
@@ -346,7 +352,7 @@ class Compiler:
         if not dynamic:
             if not static:
                 return lambda env: Attrs({}, spans)
-            return lambda env: Attrs(dict(zip(names, [mk(env) for mk in makers])), spans)
+            return attrs_code(names, makers, spans)
 
         def code(env: Any) -> Any:
             values = dict(zip(names, [mk(env) for mk in makers]))
@@ -391,14 +397,19 @@ class Compiler:
         static, dynamic = self._bindings(bindings, scope, frame_scope, what)
         return frame_scope, static, dynamic
 
-    def _filler(self, static: list, bindings: tuple[ast.Binding, ...]) -> Callable[[Any], list]:
-        """A function making a recursive frame (``let``, ``rec``): each slot's maker runs in the
-        frame itself, or for a plain ``inherit`` in the enclosing environment."""
+    def _filled(self, static: list, bindings: tuple[ast.Binding, ...]) -> list[tuple[Code, bool]]:
+        """Each slot's maker, and whether it runs in the enclosing environment (a plain
+        ``inherit``) rather than in the frame itself."""
         outer: set[str] = set()
         for b in bindings:
             if isinstance(b, ast.Inherit) and b.source is None:
                 outer.update(b.names)
-        filled = [(mk, name in outer) for name, mk, _ in static]
+        return [(mk, name in outer) for name, mk, _ in static]
+
+    def _filler(self, static: list, bindings: tuple[ast.Binding, ...]) -> Callable[[Any], list]:
+        """A function making a recursive frame (``let``, ``rec``): each slot's maker runs in the
+        frame itself, or for a plain ``inherit`` in the enclosing environment."""
+        filled = self._filled(static, bindings)
         size = len(filled)
 
         def fill(env: Any) -> list:
@@ -432,9 +443,8 @@ class Compiler:
 
     def c_Let(self, node: ast.Let, scope: Scope | None) -> Code:
         frame_scope, static, _ = self._frame(node.bindings, scope, "binding")
-        fill = self._filler(static, node.bindings)
         body = self.compile(node.body, frame_scope)
-        return lambda env: body(fill(env))
+        return let_code(self._filled(static, node.bindings), body)
 
     def c_With(self, node: ast.With, scope: Scope | None) -> Code:
         scope_maker = self.lazy(node.scope, scope)

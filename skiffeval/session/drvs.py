@@ -44,7 +44,6 @@ Text = tuple[str, frozenset]
 """A string's text and its context."""
 
 _SPECIAL = {"name", "builder", "args", "outputs", "outputHash", "outputHashAlgo", "outputHashMode"}
-_NOT_ENV = _SPECIAL - {"name", "builder"}  # attributes that are not environment variables
 
 
 class DrvTable:
@@ -85,7 +84,7 @@ class DrvTable:
             if o not in env:
                 env[o] = (f"${{outputs.{o}}}", _NONE)
         names = sorted(env)
-        items = [env[k] for k in names]
+        items = list(map(env.__getitem__, names))
         input_drvs: dict[str, InputDrv] = {}
         input_srcs: dict[str, StorePath] = {}
         new_builder = builder[0]
@@ -326,9 +325,9 @@ def derivation_builtins(table: DrvTable) -> Registry:
             except SkiffError as exc:
                 exc.span = exc.span or attrs.span_of("outputHash") or span
                 raise
-        env: dict[str, Text] = {}
+        env: dict[str, Text] = {"name": (name, _NONE), "builder": builder}
         for key, v in values.items():
-            if key in _NOT_ENV:
+            if key in _SPECIAL:
                 continue
             # the usual values (strings, with or without context) without the general coercion
             if type(v) is Thunk:
