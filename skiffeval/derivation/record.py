@@ -10,7 +10,8 @@ The model (docs/store.md, "Derivations")
   derivation differ in those maps alone, never in their text.
 * An input derivation is referred to by its *ref*: its key, or for a fixed-output derivation its
   content identity (``keys.fod_identity``), so a FOD's URL does not leak into its dependents.
-* ``key`` (cached) is ``keys.doc_key("drv", to_doc())``; ``drv_path`` is ``<key>-<name>.drv``.
+* ``key`` (computed at construction) is ``keys.doc_key("drv", to_doc())``; ``drv_path`` is
+  ``<key>-<name>.drv``.
 
 Everything is validated at construction (placeholders included): an invalid record cannot exist.
 Maps are ``SortedMap`` — an immutable, hashable mapping with keys in code-point order — so
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import json
-import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
@@ -63,10 +63,6 @@ _NAME_FULLMATCH = NAME_RE.fullmatch
 _encode_str = json.encoder.encode_basestring  # what canonical_json uses for strings (the C one)
 _PLACEHOLDER_FINDALL = re.compile(r"\$\{(?:inputs|sources|outputs)\.[^}]*\}").findall
 _SLOT_FULLMATCH = SLOT_RE.fullmatch
-_OUTPUT_PH = "${{outputs.{}}}".format
-_INPUT_OUT_PH = "${{inputs.{}.out}}".format
-_SOURCE_PH = "${{sources.{}}}".format
-_outputs_of = operator.attrgetter("outputs")
 
 
 class SortedMap(Mapping[K, V], Generic[K, V]):
@@ -234,19 +230,6 @@ def _to_fixed(value: FixedOutput | Mapping[str, str] | None) -> FixedOutput | No
     return FixedOutput(**value)
 
 
-_SLOTS_FULLMATCH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_+-]*(?:\n[A-Za-z0-9_][A-Za-z0-9_+-]*)*").fullmatch
-
-
-def _all_slots(names: Iterable[str]) -> bool:
-    """Whether every name is a valid slot name (one regex over the names joined by newlines,
-    which no slot name contains: the count of newlines shows a name that tried)."""
-    try:
-        joined = "\n".join(names)
-    except TypeError:
-        return False
-    return _SLOTS_FULLMATCH(joined) is not None and joined.count("\n") == len(names) - 1  # type: ignore[arg-type]
-
-
 def _check_text(what: str, text: object) -> None:
     if not isinstance(text, str):
         raise _fail(f"{what}: expected a string, found {type(text).__name__}")
@@ -290,18 +273,14 @@ class Derivation:
             or (builder.startswith("builtin:") and BUILTIN_RE.fullmatch(builder) is None)
         ):
             self._check_fields()
-        ins = self.input_drvs._d
-        if ins and not (_all_slots(ins) and set(map(type, ins.values())) == {InputDrv}):
-            for slot, inp in ins.items():
-                if type(slot) is not str or _SLOT_FULLMATCH(slot) is None:
-                    raise _fail(f"invalid input slot name {slot!r}", "slot names match [A-Za-z0-9_][A-Za-z0-9_+-]*")
-                if type(inp) is not InputDrv:
-                    raise _fail(f"input '{slot}': expected an InputDrv, found {type(inp).__name__}")
-        srcs = self.input_srcs._d
-        if srcs and not _all_slots(srcs):
-            for slot in srcs:
-                if type(slot) is not str or _SLOT_FULLMATCH(slot) is None:
-                    raise _fail(f"invalid source slot name {slot!r}", "slot names match [A-Za-z0-9_][A-Za-z0-9_+-]*")
+        for slot, inp in self.input_drvs._d.items():
+            if type(slot) is not str or _SLOT_FULLMATCH(slot) is None:
+                raise _fail(f"invalid input slot name {slot!r}", "slot names match [A-Za-z0-9_][A-Za-z0-9_+-]*")
+            if type(inp) is not InputDrv:
+                raise _fail(f"input '{slot}': expected an InputDrv, found {type(inp).__name__}")
+        for slot in self.input_srcs._d:
+            if type(slot) is not str or _SLOT_FULLMATCH(slot) is None:
+                raise _fail(f"invalid source slot name {slot!r}", "slot names match [A-Za-z0-9_][A-Za-z0-9_+-]*")
         if self.outputs != ("out",):
             _check_output_names(self.outputs, f"derivation '{name}'")
             if self.fixed is not None:
@@ -311,6 +290,12 @@ class Derivation:
             found = set(_PLACEHOLDER_FINDALL(texts))
             if not found.issubset(self._bound_placeholders()):
                 self._check_placeholders()
+        # The key now rather than on first use: every record made is hashed (its dependents
+        # name it by key), and the cached property would cost two more calls to get there.
+        key = bytes_key(DRV_SALT_KIND, self.canonical_bytes())
+        object.__setattr__(self, "key", key)
+        if self.fixed is None:
+            object.__setattr__(self, "ref", key)
 
     def _check_fields(self) -> None:
         """Raise the error for the first invalid builder, argument or environment variable."""
@@ -331,15 +316,15 @@ class Derivation:
 
     def _bound_placeholders(self) -> set[str]:
         """Every placeholder text this record's slots and outputs bind."""
-        bound = set(map(_OUTPUT_PH, self.outputs))
-        ins = self.input_drvs._d
-        if set(map(_outputs_of, ins.values())) <= {("out",)}:  # the usual case, in C loops
-            bound.update(map(_INPUT_OUT_PH, ins))
-        else:
-            for slot, inp in ins.items():
+        bound = {f"${{outputs.{o}}}" for o in self.outputs}
+        for slot, inp in self.input_drvs._d.items():
+            if inp.outputs == ("out",):
+                bound.add(f"${{inputs.{slot}.out}}")
+            else:
                 for o in inp.outputs:
                     bound.add(f"${{inputs.{slot}.{o}}}")
-        bound.update(map(_SOURCE_PH, self.input_srcs._d))
+        for slot in self.input_srcs._d:
+            bound.add(f"${{sources.{slot}}}")
         return bound
 
     def _check_placeholders(self) -> None:
@@ -410,7 +395,7 @@ class Derivation:
         parts = ['{"args":[', ",".join(map(e, self.args)), '],"builder":', e(self.builder), ',"env":{']
         env = self.env._d
         if env:
-            parts.append(",".join(map(":".join, zip(map(e, env), map(e, env.values())))))
+            parts.append(",".join([f"{e(k)}:{e(v)}" for k, v in env.items()]))
         fixed = self.fixed
         if fixed is None:
             parts.append('},"fixed":null')
@@ -435,7 +420,7 @@ class Derivation:
 
     @functools.cached_property
     def key(self) -> str:
-        """The derivation key (docs/store.md, "Derivation keys")."""
+        """The derivation key (docs/store.md, "Derivation keys"); set at construction."""
         return bytes_key(DRV_SALT_KIND, self.canonical_bytes())
 
     @functools.cached_property

@@ -36,8 +36,8 @@ from skiffeval.eval.runtime import (
     less_than,
     make_path,
     missing_attribute,
+    note_builtin,
     path_relative,
-    run_primop,
 )
 from skiffeval.eval.values import Attrs, Closure, CStr, PrimOp, Thunk
 from skiffeval.syntax import ast
@@ -245,40 +245,38 @@ class Compiler:
             text = "".join(node.parts)  # type: ignore[arg-type]
             return lambda env: text
         ev = self.ev
-        parts: list[Any] = []
+        template: list[str | None] = []  # the literal parts, None where a value goes
+        holes: list[tuple[int, Code, Span]] = []
         for p in node.parts:
             if isinstance(p, str):
-                parts.append(p)
+                template.append(p)
             else:
-                parts.append((self.compile(p, scope), p.span))
+                holes.append((len(template), self.compile(p, scope), p.span))
+                template.append(None)
 
         def code(env: Any) -> Any:
-            out: list[str] = []
+            out = template.copy()
             context: frozenset | None = None
-            for part in parts:
-                if type(part) is str:
-                    out.append(part)
-                    continue
-                c, span = part
+            for i, c, span in holes:
                 v = c(env)
                 t = type(v)
                 if t is str:
-                    out.append(v)
+                    out[i] = v
                     continue
-                if t is Attrs and "__toString" not in v.values and type(v.values.get("outPath")) is CStr:
-                    v = v.values["outPath"]  # a derivation, made short (else: the general way)
-                    t = CStr
+                if t is Attrs:  # a derivation, made short (else: the general way)
+                    p = v.values.get("outPath")
+                    if type(p) is CStr and "__toString" not in v.values:
+                        v, t = p, CStr
                 if t is CStr:
-                    out.append(v)
+                    out[i] = v
                     ctx = v.context
                 else:
-                    text, ctx = coerce_to_string(ev, v, span, what="string interpolation")
-                    out.append(text)
+                    out[i], ctx = coerce_to_string(ev, v, span, what="string interpolation")
                 if ctx:
                     context = ctx if context is None else context | ctx
             if context is None:
-                return "".join(out)
-            return CStr("".join(out), context)
+                return "".join(out)  # type: ignore[arg-type]
+            return CStr("".join(out), context)  # type: ignore[arg-type]
 
         return code
 
@@ -736,9 +734,18 @@ def _apply_primop(ev: Evaluator, op: PrimOp, arg: Code, span: Span) -> Code:
     """``op arg`` for a builtin of one argument named directly (``toString x``, ``derivation
     { ... }``): ``call`` without looking the function up or dispatching on its type."""
 
+    impl, strict = op.impl, op.strict[0]
+
     def code(env: Any) -> Any:
         try:
-            result = run_primop(ev, op, (arg(env),), span)
+            a = arg(env)
+            if strict and type(a) is Thunk:
+                a = a.force()
+            try:
+                result = impl(ev, span, a)  # ``run_primop``, in line
+            except SkiffError as exc:
+                note_builtin(exc, op, span)
+                raise
             return result.force() if type(result) is Thunk else result
         except RecursionError:
             raise SkiffError(

@@ -82,11 +82,17 @@ def run_primop(ev: Evaluator, op: PrimOp, args: tuple, span: Span | None) -> Any
     try:
         return op.impl(ev, span, *forced)
     except SkiffError as exc:
-        if exc.code in _SELF_EXPLAINING or op.name in _NOTELESS_BUILTINS:
-            raise
-        if not exc.notes or exc.notes[-1].message != f"while calling the builtin '{op.name}'":
-            exc.notes.append(Note(f"while calling the builtin '{op.name}'", span))
+        note_builtin(exc, op, span)
         raise
+
+
+def note_builtin(exc: SkiffError, op: PrimOp, span: Span | None) -> None:
+    """Add "while calling the builtin 'name'" to an error raised by ``op`` (once; not to errors
+    that explain themselves)."""
+    if exc.code in _SELF_EXPLAINING or op.name in _NOTELESS_BUILTINS:
+        return
+    if not exc.notes or exc.notes[-1].message != f"while calling the builtin '{op.name}'":
+        exc.notes.append(Note(f"while calling the builtin '{op.name}'", span))
 
 
 def call_value(ev: Evaluator, fn: Any, args: list, span: Span | None) -> Any:
@@ -392,7 +398,7 @@ def path_relative(base_dir: str, text: str) -> PathValue:
 
 
 __all__ = [
-    "call", "call_value", "run_primop", "select", "expect_attrs", "missing_attribute", "is_derivation",
+    "call", "call_value", "run_primop", "note_builtin", "select", "expect_attrs", "missing_attribute", "is_derivation",
     "expect_string", "expect_plain_string", "coerce_to_string", "equal", "less_than",
     "check_int", "expect_int", "expect_bool", "expect_list", "expect_function", "add", "divide",
     "make_path", "path_relative", "INT_MIN", "INT_MAX",
