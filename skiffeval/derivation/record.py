@@ -88,6 +88,18 @@ class SortedMap(Mapping[K, V], Generic[K, V]):
             self._d = d if keys == list(d) else {k: d[k] for k in keys}
         self._h: int | None = None
 
+    @classmethod
+    def adopt(cls, d: dict[K, V]) -> SortedMap[K, V]:
+        """A map made from ``d`` itself, not a copy: the caller gives ``d`` up (keys are put in
+        order if they are not)."""
+        if type(d) is not dict:
+            return cls(d)
+        self = cls.__new__(cls)
+        keys = sorted(d)  # type: ignore[type-var]
+        self._d = d if keys == list(d) else {k: d[k] for k in keys}
+        self._h = None
+        return self
+
     def __getitem__(self, key: K) -> V:
         return self._d[key]
 

@@ -16,7 +16,7 @@ from itertools import compress
 from operator import itemgetter
 from typing import Any, Iterable, Mapping
 
-from skiffeval.derivation import Derivation, FixedOutput, InputDrv, StorePath
+from skiffeval.derivation import Derivation, FixedOutput, InputDrv, SortedMap, StorePath
 from skiffeval.diagnostics import SkiffError, Span
 from skiffeval.eval.builtins.registry import Registry, builtin
 from skiffeval.eval.runtime import coerce_to_string, expect_attrs, expect_list, expect_plain_string
@@ -28,6 +28,9 @@ __all__ = ["DrvTable", "derivation_builtins", "Text"]
 
 _NONE: frozenset = frozenset()
 _OUT = ("out",)
+# texts every derivation has, made once (the evaluation keeps every derivation it makes)
+_DECIMAL = {n: str(n) for n in range(10)}
+_OUTPUT_PLACEHOLDER = {o: f"${{outputs.{o}}}" for o in ("out", "dev", "lib", "bin", "doc", "man")}
 _text_of = itemgetter(0)  # of a Text
 _context_of = itemgetter(1)
 
@@ -79,10 +82,10 @@ class DrvTable:
         if builder[0].startswith("builtin:"):
             revision = _REVISIONS.get(builder[0][8:])
             if revision is not None and "builderRevision" not in env:
-                env["builderRevision"] = (str(revision), _NONE)
+                env["builderRevision"] = (_DECIMAL.get(revision) or str(revision), _NONE)
         for o in outputs:
             if o not in env:
-                env[o] = (f"${{outputs.{o}}}", _NONE)
+                env[o] = (_OUTPUT_PLACEHOLDER.get(o) or f"${{outputs.{o}}}", _NONE)
         names = sorted(env)
         items = list(map(env.__getitem__, names))
         input_drvs: dict[str, InputDrv] = {}
@@ -113,7 +116,7 @@ class DrvTable:
                 name=name,
                 builder=new_builder,
                 args=new_args,
-                env=new_env,
+                env=SortedMap.adopt(new_env),
                 fixed=fixed,
                 input_drvs=input_drvs,
                 input_srcs=input_srcs,
