@@ -692,7 +692,10 @@ def _slot_forcer(depth: int, index: int) -> Code:
 
 def _select_local(depth: int, index: int, name: str, nspan: Span) -> Code:
     """``x.name`` for a variable ``x`` of one of the three innermost scopes (the usual case):
-    the slot is read in place rather than through the variable's code (one call less)."""
+    the slot is read in place rather than through the variable's code (one call less).
+
+    The three bodies differ only in how far up the frame chain they reach; they are written out
+    (like ``_slot_forcer``'s) because a shared helper would put back the call this saves."""
 
     def select0(env: Any) -> Any:
         v = env[index]
