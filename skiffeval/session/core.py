@@ -270,6 +270,16 @@ class Session:
             )
         return out
 
+    def _index_built(self, result: Any) -> None:
+        """Give the query index the records of what ``result`` built (or cut off early): the
+        first query after a build then reads no ``.drv`` file (``queries.index_records``)."""
+        keys = (*result.built, *result.cutoff, *(f.key for f in result.failed))
+        if keys:
+            from skiffeval.session.queries import index_records
+
+            by_key = self.table.by_key
+            index_records(self.store, [by_key[k] for k in keys if k in by_key])
+
     def _explain_failure(self, exc: Any) -> SkiffError:
         """A build failure in the domain's terms: a failed fetch is E158; a builder error whose
         span names a file by its derivation label points at the file itself."""
@@ -398,9 +408,11 @@ class Session:
                 on_event=on_event,
             )
         except RealizeError as exc:
+            self._index_built(exc.result)
             raise self._explain_failure(exc) from None
         if dry_run:
             return BuildOutcome(tuple((label, d, o, None) for label, d, o in targets), result)
+        self._index_built(result)
         done = tuple((label, d, o, result.outputs[d.key][o]) for label, d, o in targets)
         links: list[str] = []
         if out_link:

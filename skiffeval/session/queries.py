@@ -28,8 +28,10 @@ Why not ``LocalStore.read_derivation``: it re-hashes each record to prove its ke
 and a .drv file costs a file read even without that; a query over 10,000 derivations would
 spend seconds proving what ``store verify`` proves.  Derivation files are immutable (named by
 their key), so their graph fields are cached in a sidecar database,
-``.skiffeval/query-index.sqlite``: a pure cache, filled on first read, safe to delete at any
-time, consulted by nothing but queries.
+``.skiffeval/query-index.sqlite``: a pure cache, safe to delete at any time, consulted by
+nothing but queries.  A build fills it for the derivations it built (``index_records``: the
+records are in memory then, ~40 µs each); a query fills it for any record it had to read from
+a ``.drv`` file (one written by another tool, or before the index was deleted).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ __all__ = [
     "Node", "Edge", "Site", "Graph", "TreeLine", "PathRecord", "KINDS", "ROLES",
     "derivation_graph", "output_graph", "graph_of", "tree_lines", "requisites", "referrers", "derivation_sites",
     "why_depends", "find_dependency", "edge_sites", "path_records", "kind_of_builder", "display_file",
-    "NOT_A_DEPENDENCY", "NOT_BUILT", "UNKNOWN_DEPENDENCY", "GRAPHVIZ_FAILED",
+    "index_records", "NOT_A_DEPENDENCY", "NOT_BUILT", "UNKNOWN_DEPENDENCY", "GRAPHVIZ_FAILED",
 ]
 
 D = "query"
@@ -471,6 +473,31 @@ class _Reader:
 
 
 _INDEX_TABLE = "drvs_v5"  # a new row format gets a new table name
+
+
+def index_records(store: Any, drvs: Iterable[Derivation]) -> int:
+    """Add the records of ``drvs`` that the query index lacks (one transaction; best effort);
+    how many were added.  A build calls this for what it built, so the first query after a
+    build reads index rows rather than re-reading the ``.drv`` files it has just written."""
+    meta = getattr(store, "meta", None)  # a LocalStore; an in-memory store keeps no index
+    index = _open_index(str(meta / "query-index.sqlite")) if meta is not None else None
+    if index is None:
+        return 0
+    try:
+        by_key = {d.key: d for d in drvs}
+        for part in _chunks(list(by_key)):
+            q = f"SELECT key FROM {_INDEX_TABLE} WHERE key IN ({','.join('?' * len(part))})"
+            for (key,) in index.execute(q, part):
+                del by_key[key]
+        if by_key:
+            rows = sorted(_Rec.of(d).index_row() for d in by_key.values())
+            with index:
+                index.executemany(f"INSERT OR IGNORE INTO {_INDEX_TABLE} VALUES (?, ?)", rows)
+        return len(by_key)
+    except sqlite3.Error:
+        return 0
+    finally:
+        index.close()
 
 
 def _open_index(path: str) -> sqlite3.Connection | None:
@@ -894,6 +921,8 @@ def derivation_sites(builder: str, args: Sequence[str], env: Any) -> dict[str, t
     found: dict[str, list[Site]] = {}
 
     def scan(field: str, text: str) -> None:
+        if "${inputs." not in text and "${sources." not in text:  # most fields: no input named
+            return
         slots = {m.group(2) for m in _PLACEHOLDER.finditer(text)}
         if not slots:
             return

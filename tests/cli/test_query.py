@@ -143,6 +143,41 @@ def test_tree_from_the_store_alone_equals_the_evaluated_tree(built: Path, monkey
     assert ok(["query", "tree", f"store/{drv_file(built, '-demo-bundle.drv')}"], built).out == evaluated
 
 
+def _index_rows(cwd: Path) -> dict[str, str]:
+    import sqlite3
+
+    from skiffeval.session.queries import _INDEX_TABLE
+
+    conn = sqlite3.connect(cwd / "store" / ".skiffeval" / "query-index.sqlite")
+    try:
+        return dict(conn.execute(f"SELECT key, doc FROM {_INDEX_TABLE}"))
+    finally:
+        conn.close()
+
+
+def test_a_build_fills_the_query_index_as_reading_the_drv_files_would(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ok(["build", "board.sk"], fresh)
+    from_build = _index_rows(fresh)
+    drvs = {p.name.split("-", 1)[0] for p in (fresh / "store").iterdir() if p.name.endswith(".drv")}
+    assert set(from_build) == drvs  # every derivation the build made, and only those
+
+    # the first query after the build reads index rows, no .drv file
+    from skiffeval.session.queries import _Reader
+
+    def no_file(self, key, name):  # noqa: ANN001
+        raise AssertionError(f"read {key}-{name}.drv although the build indexed it")
+
+    with monkeypatch.context() as m:
+        m.setattr(_Reader, "doc", no_file)
+        tree = ok(["query", "tree", "./result"], fresh).out
+
+    # the same rows as a query makes from the files themselves
+    for suffix in ("-wal", "-shm", ""):
+        (fresh / "store" / ".skiffeval" / f"query-index.sqlite{suffix}").unlink(missing_ok=True)
+    assert ok(["query", "tree", "./result"], fresh).out == tree
+    assert _index_rows(fresh) == from_build
+
+
 def test_tree_of_outputs_golden(built: Path) -> None:
     r = ok(["query", "tree", "./result", "--outputs"], built)
     check_golden("tree-outputs.txt", r.out, built)
