@@ -397,7 +397,7 @@ class _Reader:
         self.by_ref: dict[str, Derivation] = dict(table.by_ref) if table is not None else {}
         self.conn = self.store.db.conn()
         self.recs: dict[str, _Rec | None] = {}
-        self.new_rows: list[tuple[str, str]] = []
+        self.new_recs: list[_Rec] = []
         self.index = _open_index(str(self.store.meta / "query-index.sqlite"))
 
     def rec(self, ref: str) -> _Rec | None:
@@ -449,7 +449,7 @@ class _Reader:
             doc = self.doc(key, name)
             rec = _Rec.from_doc(key, doc) if doc is not None else None
             if rec is not None:
-                self.new_rows.append(rec.index_row())
+                self.new_recs.append(rec)
             recs[ref] = recs[key] = rec
 
     def doc(self, key: str, name: str) -> dict[str, Any] | None:
@@ -462,17 +462,46 @@ class _Reader:
 
     def flush(self) -> None:
         """Remember the records read from .drv files (one transaction; best effort)."""
-        if self.index is None or not self.new_rows:
+        if self.index is None or not self.new_recs:
             return
         try:
-            with self.index:
-                self.index.executemany(f"INSERT OR IGNORE INTO {_INDEX_TABLE} VALUES (?, ?)", self.new_rows)
+            _insert(self.index, self.new_recs)
         except sqlite3.Error:
             pass
-        self.new_rows = []
+        self.new_recs = []
+
+    def prefetch_closure(self, refs: Sequence[str]) -> None:
+        """Read the indexed records of the whole closure of ``refs`` in one query (a recursive
+        walk of the index's input edges inside SQLite), so that a walk over 10,000 derivations
+        does not ask once per breadth-first wave.  What the index lacks is read as before."""
+        if self.index is None or not refs:
+            return
+        recs = self.recs
+        q = (f"WITH RECURSIVE c(k) AS (VALUES {','.join(['(?)'] * len(refs))} "
+             f"UNION SELECT child FROM {_EDGES_TABLE} JOIN c ON parent = c.k) "
+             f"SELECT d.key, d.doc FROM c JOIN {_INDEX_TABLE} d ON d.key = c.k")
+        try:
+            for key, text in self.index.execute(q, list(refs)):
+                if key not in recs:
+                    try:
+                        recs[key] = _Rec.from_row(key, text)
+                    except (ValueError, TypeError):
+                        pass
+        except sqlite3.Error:
+            pass
 
 
-_INDEX_TABLE = "drvs_v5"  # a new row format gets a new table name
+_INDEX_TABLE = "drvs_v6"  # a new row format (or edges table) gets a new table name
+_EDGES_TABLE = "drv_inputs_v1"  # (parent key, input ref): the closure walk's edges
+
+
+def _insert(index: sqlite3.Connection, recs: Sequence[_Rec]) -> None:
+    """Index ``recs``: their rows and their input edges, in one transaction."""
+    rows = sorted(rec.index_row() for rec in recs)
+    edges = sorted({(rec.key, ref) for rec in recs for _s, ref, _o in rec.inputs})
+    with index:
+        index.executemany(f"INSERT OR IGNORE INTO {_INDEX_TABLE} VALUES (?, ?)", rows)
+        index.executemany(f"INSERT OR IGNORE INTO {_EDGES_TABLE} VALUES (?, ?)", edges)
 
 
 def index_records(store: Any, drvs: Iterable[Derivation]) -> int:
@@ -490,9 +519,7 @@ def index_records(store: Any, drvs: Iterable[Derivation]) -> int:
             for (key,) in index.execute(q, part):
                 del by_key[key]
         if by_key:
-            rows = sorted(_Rec.of(d).index_row() for d in by_key.values())
-            with index:
-                index.executemany(f"INSERT OR IGNORE INTO {_INDEX_TABLE} VALUES (?, ?)", rows)
+            _insert(index, [_Rec.of(d) for d in by_key.values()])
         return len(by_key)
     except sqlite3.Error:
         return 0
@@ -506,6 +533,7 @@ def _open_index(path: str) -> sqlite3.Connection | None:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute(f"CREATE TABLE IF NOT EXISTS {_INDEX_TABLE} (key TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID")
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {_EDGES_TABLE} (parent TEXT, child TEXT, PRIMARY KEY (parent, child)) WITHOUT ROWID")
         conn.isolation_level = "DEFERRED"
         return conn
     except sqlite3.Error:
@@ -562,6 +590,8 @@ def derivation_graph(session: Session, targets: Sequence[Target], depth: int | N
             roots.append(_path_node(session, b, t.path))
     recs = reader.recs
     order = b.order
+    if depth is None and frontier:
+        reader.prefetch_closure([ref for rec in frontier for _s, ref, _o in rec.inputs])
     level = 0
     while frontier and (depth is None or level < depth):
         level += 1

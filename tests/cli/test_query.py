@@ -225,6 +225,35 @@ def deep(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Derivatio
     return cwd, drvs
 
 
+def test_an_indexed_closure_is_read_in_one_query(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first walk reads the .drv files and indexes them with their input edges; the next
+    reads the whole closure with one recursive query instead of one read per wave (400 here)."""
+    from skiffeval.session.queries import _Reader
+    from skiffeval.store import LocalStore
+
+    with LocalStore(tmp_path / "store") as store:
+        drvs = layered(400)
+        store.write_derivations(drvs)
+    top = drvs[-1].drv_path.basename
+    first = ok(["query", "tree", top], tmp_path).out
+
+    waves_reading: list[int] = []
+    original = _Reader.prefetch
+
+    def counting(self, refs):  # noqa: ANN001
+        refs = list(refs)
+        if any(r not in self.recs for r in refs):
+            waves_reading.append(len(refs))
+        return original(self, refs)
+
+    monkeypatch.setattr(_Reader, "prefetch", counting)
+    assert ok(["query", "tree", top], tmp_path).out == first
+    assert waves_reading == [1]  # the root's own record; then its closure at once
+    # with a depth limit only the levels asked for are read, wave by wave
+    ok(["query", "tree", top, "--depth", "3"], tmp_path)
+    assert len(waves_reading) == 1 + 1 + 3  # the roots (twice: two commands), three levels
+
+
 def test_deep_tree_is_linear_and_its_lines_bounded(deep) -> None:
     cwd, drvs = deep
     r = ok(["query", "tree", drvs[-1].drv_path.basename], cwd)
