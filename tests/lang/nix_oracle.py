@@ -7,6 +7,7 @@ returns the parsed JSON, or ``NixFailed`` with Nix's message.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ NIX = shutil.which("nix-instantiate")
 requires_nix = pytest.mark.skipif(NIX is None, reason="nix-instantiate (Debian nix-bin) is not installed")
 
 _root = Path(tempfile.mkdtemp(prefix="skiffeval-nix-"))
+atexit.register(shutil.rmtree, _root, True)  # the private Nix state, gone with the test run
 
 
 class NixFailed(Exception):
