@@ -17,6 +17,7 @@ import click
 
 from skiffeval.cli.common import Context, common_options, file_options
 from skiffeval.cli.completion import complete_target
+from skiffeval.cli.output import json_line
 from skiffeval.diagnostics import SkiffError
 
 MAX_GUIDES = 24  # deeper lines show "+N" instead of N more guides: a deep chain's text stays linear
@@ -176,12 +177,10 @@ def _size(n: int | None) -> str:
 
 
 def _data(ctx: Context, doc: Any) -> None:
-    """A JSON document on stdout, on one line.  Why not ``Output.data`` (indented): with an indent
-    ``json.dumps`` runs its pure-Python encoder, several times slower than the document's query
-    on a 10,000-node graph."""
-    import json
-
-    ctx.output.result(json.dumps(doc, sort_keys=True, ensure_ascii=False))
+    """A JSON document on stdout, on one line (``json_line``).  Why not ``Output.data``
+    (indented): with an indent ``json.dumps`` runs its pure-Python encoder, several times slower
+    than the document's query on a 10,000-node graph."""
+    ctx.output.result(json_line(doc))
 
 
 def _nodes_out(ctx: Context, root: str, nodes: list[Any]) -> None:
@@ -257,11 +256,10 @@ def query_graph(target: str, fmt: str, out_file: str | None, outputs: bool, over
       skiffeval query graph ./result | dot -Tpng > board.png
       skiffeval query graph ./result --format json
     """
-    import json
 
     graph = _graph(ctx, target, args, overrides, outputs)
     if ctx.output.json or fmt == "json":
-        text = json.dumps(graph.to_json(str(ctx.session.store.root)), sort_keys=True, ensure_ascii=False) + "\n"
+        text = json_line(graph.to_json(str(ctx.session.store.root))) + "\n"
     else:
         text = render_dot(graph)
         if fmt == "svg":
