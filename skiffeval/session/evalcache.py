@@ -24,13 +24,14 @@ import json
 import os
 import stat
 import tempfile
+from array import array
 from typing import Any
 
 import xxhash
 
 __all__ = ["InputLog", "command_key", "lookup", "save", "FORMAT"]
 
-FORMAT = 4
+FORMAT = 5  # 5: tree digests of packed stat numbers in listing order
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -49,26 +50,47 @@ def _kind(mode: int) -> str:
 
 
 def _tree(path: str, exclude: frozenset[str] = frozenset()) -> str:
-    """A digest of the stat signature of every entry of a tree (names in sorted order, symlinks
-    not followed): it changes when any file is added, removed, or touched."""
+    """A digest of the stat signature of every entry of a tree (symlinks not followed): it
+    changes when any file is added, removed, or touched.
+
+    The warm check of a board built with ``--buildroot`` runs this over the whole Buildroot
+    tree (15,000 files, 5,000 folders), so it is one ``lstat`` per entry and little else:
+    per folder, its path, its entries' names and their five stat numbers packed as 64-bit
+    integers.  Entries are taken in the order the file system lists them, not sorted: an
+    unchanged folder lists in the same order, and a folder whose order changed can only give
+    a different digest — a needless re-evaluation, never a stale result.
+    """
     h = xxhash.xxh3_128()
     st = os.lstat(path)
-    h.update(f"{st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {st.st_ino} {st.st_mode}\n".encode())
+    h.update(_pack([st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]))
     if not stat.S_ISDIR(st.st_mode):
         return h.hexdigest()
+    isdir = stat.S_ISDIR
     stack = [path]
     while stack:
         top = stack.pop()
+        names: list[str] = [top]
+        numbers: list[int] = []
         with os.scandir(top) as it:
-            entries = sorted((e for e in it if top != path or e.name not in exclude), key=lambda e: e.name)
-        parts = []
-        for entry in entries:
-            est = entry.stat(follow_symlinks=False)
-            parts.append(f"{entry.path}\0{est.st_size} {est.st_mtime_ns} {est.st_ctime_ns} {est.st_ino} {est.st_mode}\n")
-            if stat.S_ISDIR(est.st_mode):
-                stack.append(entry.path)
-        h.update("".join(parts).encode("utf-8", "surrogateescape"))
+            for entry in it:
+                name = entry.name
+                if top == path and name in exclude:
+                    continue
+                est = entry.stat(follow_symlinks=False)
+                names.append(name)
+                numbers += (est.st_size, est.st_mtime_ns, est.st_ctime_ns, est.st_ino, est.st_mode)
+                if isdir(est.st_mode):
+                    stack.append(entry.path)
+        h.update("\0".join(names).encode("utf-8", "surrogateescape"))
+        h.update(_pack(numbers))
     return h.hexdigest()
+
+
+def _pack(numbers: list[int]) -> bytes:
+    try:
+        return array("q", numbers).tobytes()
+    except OverflowError:  # an inode number past 2**63 (some network or overlay file systems)
+        return repr(numbers).encode()
 
 
 class InputLog:

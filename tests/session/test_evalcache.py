@@ -88,3 +88,27 @@ def test_no_eval_cache_flag(board: Path) -> None:
     assert _evaluated(board)
     assert _evaluated(board, "--no-eval-cache")
     time.sleep(0)
+
+
+def test_tree_digest_notices_every_kind_of_change(tmp_path: Path) -> None:
+    from skiffeval.session.evalcache import _tree
+
+    root = tmp_path / "t"
+    (root / "a" / "b").mkdir(parents=True)
+    (root / "a" / "b" / "deep").write_text("1\n")
+    (root / "top").write_text("x\n")
+    (root / ".git").mkdir()
+    first = _tree(str(root), frozenset({".git"}))
+    assert _tree(str(root), frozenset({".git"})) == first  # stable while nothing changes
+    (root / ".git" / "index").write_text("ignored\n")
+    assert _tree(str(root), frozenset({".git"})) == first  # the excluded entry's contents
+    digests = {first}
+    _touch(root / "a" / "b" / "deep", "2\n")  # a file deep down, edited in place
+    digests.add(_tree(str(root), frozenset({".git"})))
+    os.rename(root / "top", root / "top2")  # renamed: same inode and times, another name
+    digests.add(_tree(str(root), frozenset({".git"})))
+    os.symlink("top2", root / "link")  # a new entry
+    digests.add(_tree(str(root), frozenset({".git"})))
+    os.chmod(root / "top2", 0o755)  # mode only
+    digests.add(_tree(str(root), frozenset({".git"})))
+    assert len(digests) == 5
