@@ -14,7 +14,7 @@ import click
 
 from skiffeval.cli.common import Context, common_options, file_options
 from skiffeval.cli.progress import Progress
-from skiffeval.diagnostics import Diagnostic, Note, Severity, Source, Span, all_codes
+from skiffeval.diagnostics import Diagnostic, ErrorCode, Note, Severity, Source, Span, all_codes
 from skiffeval.session import evalcache
 
 
@@ -153,16 +153,16 @@ def _span(loc: dict | None) -> Span | None:
 
 
 def diagnostics_from_json(items: list[dict]) -> list[Diagnostic]:
-    """Diagnostics back from their JSON form (``Diagnostic.to_json``), for printing."""
-    import skiffeval.kconfig.codes  # noqa: F401  (their codes, which reports use)
-    import skiffeval.skiffos.codes  # noqa: F401
-
+    """Diagnostics back from their JSON form (``Diagnostic.to_json``), for printing.  A code
+    comes back as its registered ``ErrorCode`` when its domain is loaded, else from the JSON's
+    code and slug (all printing needs): a warm, cached command does not import kconfig or
+    skiffos to print the warnings it saved."""
     codes = {c.code: c for c in all_codes()}
     out = []
     for d in items:
-        code = codes.get(d["code"])
-        if code is None or d["severity"] == "info":
+        if d["severity"] == "info":
             continue
+        code = codes.get(d["code"]) or ErrorCode(d["code"], d.get("slug", ""), "saved", "")
         out.append(Diagnostic(
             Severity(d["severity"]), code, d["message"], _span(d.get("location")), tuple(d.get("help", ())),
             tuple(Note(n["message"], _span(n.get("location"))) for n in d.get("notes", ())),
