@@ -245,3 +245,27 @@ def test_a_warm_run_notices_changes_in_the_tree(tmp_path, edit):
     r = skiffeval(cmd, tmp_path)
     assert r.code == 0, r.err
     assert (expect in read(tmp_path / "o" / "buildroot" / "config")) is present
+
+
+def test_a_warm_run_in_a_new_process_imports_nothing_heavy(configured):
+    """The evaluation cache answers a rerun: no parser, evaluator, kconfig or SkiffOS reader is
+    imported, and the saved warnings are printed as the first run printed them."""
+    import subprocess
+    import sys
+
+    d, first = configured
+    probe = (
+        "import sys\n"
+        "from skiffeval.cli import main\n"
+        "try:\n"
+        f"    code = main({['skiffos', 'configure', '--root', str(TREE), '--config', CONFIG, '--workspace', 'Dev', '--out', 'warm']!r})\n"
+        "except SystemExit as e:\n"
+        "    code = e.code\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] == 'lark' or m.startswith(('skiffeval.kconfig', 'skiffeval.skiffos', 'skiffeval.eval', 'kconfiglib')))\n"
+        "print(code, heavy, file=sys.stderr)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", probe], cwd=d, capture_output=True, text=True, timeout=120)
+    *printed, last = r.stderr.rstrip("\n").split("\n")
+    assert last == "0 []", r.stderr
+    diagnostics = [ln for ln in first.err.rstrip("\n").split("\n") if not ln.startswith(("plan: ", "[1/1] built"))]
+    assert [ln.replace(" in warm", " in out") for ln in printed] == diagnostics
