@@ -136,7 +136,7 @@ class ParsedTree:
     def names(self) -> NameIndex:
         """The names of the symbols some Kconfig file defines, indexed for "did you mean"."""
         if self._names is None:
-            self._names = NameIndex(s.name for s in self.kconf.unique_defined_syms)
+            self._names = NameIndex([s.name for s in self.kconf.unique_defined_syms])
         return self._names
 
     def reset(self, late_env: Mapping[str, str]) -> None:
