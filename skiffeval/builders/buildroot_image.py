@@ -24,8 +24,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
-import tempfile
 from typing import Callable
 
 import attrs
@@ -39,6 +39,7 @@ from skiffeval.buildroot.incremental import DEFAULT_TRACKED_SYMBOLS
 from skiffeval.kconfig import read_buildroot_source
 from skiffeval.store.build import BuildContext
 from skiffeval.store.locks import FileLock
+from skiffeval.store.treeops import remove_tree
 
 __all__ = ["ImageSettings", "SETTINGS"]
 
@@ -193,14 +194,58 @@ def image(ctx: BuildContext) -> None:
     builds = SETTINGS.builds_dir or str(ctx.store_root / ".skiffeval" / "builds")
     os.makedirs(builds, exist_ok=True)
     if SETTINGS.pure:
-        _build_image(ctx, spec, tempfile.mkdtemp(prefix=f"pure-{spec['system']}-", dir=builds))
-        return
+        # A fresh directory, locked for as long as the build runs: `store gc` deletes the ones a
+        # failed build left (kept for their logs) and never one in use.
+        while True:
+            output = os.path.join(builds, f"{PURE_PREFIX}{spec['system']}-{secrets.token_hex(4)}")
+            with FileLock(_pure_lock_path(output)):
+                try:
+                    os.mkdir(output)
+                except FileExistsError:
+                    continue
+                _build_image(ctx, spec, output)  # deletes the directory when it succeeds
+                os.unlink(_pure_lock_path(output))
+                return
     output = os.path.join(builds, spec["system"])
     # one build at a time in a kept build directory (two configurations of one system name
     # built at once would otherwise run make in the same O=)
     with FileLock(ctx.store_root / ".skiffeval" / "locks" / f"build-{spec['system']}.lock"):
         os.makedirs(output, exist_ok=True)
         _build_image(ctx, spec, output)
+
+
+PURE_PREFIX = "pure-"
+
+
+def _pure_lock_path(output: str) -> str:
+    return os.path.join(os.path.dirname(output), f".{os.path.basename(output)}.lock")
+
+
+def leftover_pure_builds(store_root: str | os.PathLike[str], *, delete: bool) -> list[tuple[str, int]]:
+    """The ``--pure`` build directories failed builds left under ``<store>/.skiffeval/builds``
+    (path, bytes), deleted with ``delete``; a directory whose build still runs is skipped."""
+    builds = os.path.join(os.fspath(store_root), ".skiffeval", "builds")
+    try:
+        names = sorted(n for n in os.listdir(builds) if n.startswith(PURE_PREFIX))
+    except FileNotFoundError:
+        return []
+    found: list[tuple[str, int]] = []
+    for name in names:
+        path = os.path.join(builds, name)
+        if not os.path.isdir(path) or os.path.islink(path):
+            continue
+        lock = FileLock(_pure_lock_path(path))
+        if not lock.acquire(blocking=False):
+            continue  # a build runs in it
+        try:
+            size = sum(os.lstat(os.path.join(top, f)).st_size for top, dirs, files in os.walk(path) for f in files + dirs)
+            found.append((path, size))
+            if delete:
+                remove_tree(path)
+                os.unlink(_pure_lock_path(path))
+        finally:
+            lock.release()
+    return found
 
 
 def _build_image(ctx: BuildContext, spec: dict, output: str) -> None:
@@ -293,7 +338,7 @@ def _build_image(ctx: BuildContext, spec: dict, output: str) -> None:
         json.dump(manifest, f, indent=1, sort_keys=True)
         f.write("\n")
     if SETTINGS.pure:
-        shutil.rmtree(output, ignore_errors=True)
+        remove_tree(output)
     else:
         with open(marker, "w", encoding="utf-8") as f:
             f.write(ctx.drv.key + "\n")

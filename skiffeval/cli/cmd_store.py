@@ -95,20 +95,30 @@ def store_verify(check_contents: bool, repair: bool, ctx: Context) -> None:
 @click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
 @common_options
 def store_gc(dry_run: bool, ctx: Context) -> None:
-    """Delete every store path no root reaches (roots: revisions, out-links, running builds).
+    """Delete every store path no root reaches (roots: revisions, out-links, running builds),
+    and the build directories failed --pure image builds left for their logs.
 
     \b
     Example:
       skiffeval store gc --dry-run
     """
+    from skiffeval.builders.buildroot_image import leftover_pure_builds
+
     report = ctx.session.store.gc(dry_run=dry_run)
+    pure = leftover_pure_builds(ctx.session.store.root, delete=not dry_run)
     if ctx.output.json:
-        ctx.output.data(_doc(report))
+        doc = _doc(report)
+        doc["pure_builds"] = [{"path": path, "bytes": size} for path, size in pure]
+        ctx.output.data(doc)
         return
     verb = "would delete" if dry_run else "deleted"
     ctx.output.result(f"{verb} {len(report.deleted)} entries, {_size(report.freed_bytes)} freed; {report.kept} kept")
     for name in report.deleted:
         ctx.output.detail(f"  {name}")
+    if pure:
+        ctx.output.result(f"{verb} {len(pure)} failed --pure build directories, {_size(sum(s for _p, s in pure))} freed")
+        for path, _size_ in pure:
+            ctx.output.detail(f"  {path}")
 
 
 @store_group.command("info")

@@ -148,3 +148,34 @@ def test_without_ccache_dir_the_cache_is_not_at_the_filesystem_root(tmp_path):
     probe = rootfs(tmp_path / "result")["usr/share/probe"].decode()
     ccache = probe.rsplit(" ccache=", 1)[1].strip()
     assert ccache != "/.buildroot-ccache" and os.path.isabs(ccache)
+
+
+def test_store_gc_deletes_what_failed_pure_builds_left_and_nothing_in_use(tmp_path):
+    from skiffeval.builders.buildroot_image import _pure_lock_path
+    from skiffeval.store.locks import FileLock
+
+    fill_dl(tmp_path / "dl")
+    board(tmp_path, buildroot="BR2_PACKAGE_BROKEN = true; BR2_PACKAGE_BROKEN_FAIL = true;")
+    r = sk(["build", "board.sk", "-A", "image", "--dl-dir", "dl", "--pure"], tmp_path)
+    assert r.code == 1 and "error[E302]" in r.err
+    builds = tmp_path / "store" / ".skiffeval" / "builds"
+    (left,) = [p for p in builds.iterdir() if p.name.startswith("pure-mini-")]
+    assert (left / "build" / "broken-0.9").is_dir()  # kept for its logs
+    # a directory whose build still runs (its lock held) is left alone
+    running = builds / "pure-mini-running"
+    running.mkdir()
+    lock = FileLock(_pure_lock_path(str(running)))
+    assert lock.acquire(blocking=False)
+    try:
+        dry = json.loads(sk(["store", "gc", "--dry-run", "--json"], tmp_path).out)
+        assert [p["path"] for p in dry["pure_builds"]] == [str(left)] and dry["pure_builds"][0]["bytes"] > 0
+        assert left.is_dir()
+        r = sk(["store", "gc"], tmp_path)
+        assert r.code == 0, r.err
+        assert "deleted 1 failed --pure build directories" in r.out
+        assert not left.exists() and running.is_dir()
+        assert sorted(p.name for p in builds.iterdir()) == [".pure-mini-running.lock", "pure-mini-running"]
+    finally:
+        lock.release()
+    assert json.loads(sk(["store", "gc", "--json"], tmp_path).out)["pure_builds"][0]["path"] == str(running)
+    assert sorted(p.name for p in builds.iterdir()) == []
