@@ -275,7 +275,7 @@ class Session:
         first query after a build then reads no ``.drv`` file (``queries.index_records``)."""
         keys = (*result.built, *result.cutoff, *(f.key for f in result.failed))
         if keys:
-            from skiffeval.session.queries import index_records
+            from skiffeval.session.drvindex import index_records
 
             by_key = self.table.by_key
             index_records(self.store, [by_key[k] for k in keys if k in by_key])

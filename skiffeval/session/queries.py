@@ -20,35 +20,35 @@ The model
   placeholder appears — ``builder``, ``args[i]``, ``env.NAME`` — and, for the JSON ``spec`` of a
   builtin builder, the entry that names it, with its layer, file and Kconfig symbol.
 
-Reading the store.  Walks go breadth-first in waves, and each wave's reads are batched (up to
-500 rows a query) straight from the store's SQLite metadata (``store.db.conn()``: ``paths``,
-``refs``, ``derivations``).  Why not the per-path ``LocalStore`` methods: ``path_info`` computes
-a closure per call (quadratic over a closure), and a query per path costs more than the walk.
-Why not ``LocalStore.read_derivation``: it re-hashes each record to prove its key (about 1 ms),
-and a .drv file costs a file read even without that; a query over 10,000 derivations would
-spend seconds proving what ``store verify`` proves.  Derivation files are immutable (named by
-their key), so their graph fields are cached in a sidecar database,
-``.skiffeval/query-index.sqlite``: a pure cache, safe to delete at any time, consulted by
-nothing but queries.  A build fills it for the derivations it built (``index_records``: the
-records are in memory then, ~40 µs each); a query fills it for any record it had to read from
-a ``.drv`` file (one written by another tool, or before the index was deleted).
+Reading the store.  Walks go breadth-first in waves; records come through ``drvindex``
+(the session's table, the query index, or the ``.drv`` files), and a walk without a depth limit
+reads its whole indexed closure at once.  The output graph is read straight from the store's
+SQLite metadata (``store.db.conn()``: ``paths``, ``refs``, ``realisations``), its closure with
+one recursive query.  Why not the per-path ``LocalStore`` methods: ``path_info`` computes a
+closure per call (quadratic over a closure), and a query per path costs more than the walk.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import os
-import re
-import sqlite3
 from collections.abc import Iterable, Sequence
-from itertools import repeat
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
-from skiffeval.derivation import Derivation, StorePath
+from skiffeval.derivation import StorePath
 from skiffeval.diagnostics import SkiffError, define_code, did_you_mean_help
+from skiffeval.session.drvindex import (
+    KINDS,
+    Site,
+    _chunks,
+    _Reader,
+    _Rec,
+    derivation_sites,
+    edge_sites,
+    index_records,
+    kind_of_builder,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from skiffeval.session.core import Session
@@ -66,27 +66,6 @@ NOT_A_DEPENDENCY = define_code("E400", "not-a-dependency", D, "why-depends: the 
 NOT_BUILT = define_code("E401", "not-built", D, "a query about the outputs of a derivation that is not built")
 UNKNOWN_DEPENDENCY = define_code("E402", "unknown-dependency", D, "a DEPENDENCY that names nothing in the target's closure")
 GRAPHVIZ_FAILED = define_code("E403", "graphviz-failed", D, "Graphviz 'dot' is missing or failed to draw the graph")
-
-KINDS: dict[str, str] = {
-    "config-merge": "config",
-    "fragment-merge": "fragments",
-    "overlay-merge": "overlay",
-    "patch-dirs": "patches",
-    "br2-external": "external",
-    "hook-wrappers": "hooks",
-    "kconfig-resolve": "resolved",
-    "buildroot": "image",
-    "buildroot-show-info": "show-info",
-    "bundle": "bundle",
-    "fetchurl": "fetch",
-    "fetchgit": "fetch",
-    "files": "files",
-    "write-text": "text",
-    "concat": "text",
-    "copy": "copy",
-    "symlink-join": "join",
-}
-"""The kind of a derivation, by its builtin builder's name (a program builder is ``program``)."""
 
 ROLES: dict[tuple[str, str], str] = {
     ("config", "parts"): "fragment",
@@ -106,16 +85,6 @@ ROLES: dict[tuple[str, str], str] = {
 kind and the top-level key of its ``spec`` that names the input."""
 
 _GENERIC = frozenset({"source", "text", "copy"})
-_PLACEHOLDER = re.compile(r"\$\{(inputs|sources)\.([A-Za-z0-9_][A-Za-z0-9_+-]*)[.}]")
-_ENTRY_KEYS = ("layer", "file", "label", "symbol")
-
-
-@functools.lru_cache(maxsize=256)
-def kind_of_builder(builder: str) -> str:
-    """``config`` for ``builtin:config-merge`` (``KINDS``), ``program`` for a program."""
-    if builder.startswith("builtin:"):
-        return KINDS.get(builder[len("builtin:"):], builder[len("builtin:"):])
-    return "program"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,22 +132,6 @@ class Edge(NamedTuple):
 
     def to_json(self) -> dict[str, Any]:
         return {"from": self.parent, "to": self.child, "slot": self.slot, "outputs": list(self.outputs)}
-
-
-class Site(NamedTuple):
-    """Where a consumer names an input: ``field`` (``builder``, ``args[2]``, ``env.NAME``), the
-    ``path`` inside a JSON spec (``trees[1].path``), and the spec entry's ``layer``, ``file``
-    (a file label), ``label`` and Kconfig ``symbol`` when it has them."""
-
-    field: str
-    path: str = ""
-    layer: str | None = None
-    file: str | None = None
-    label: str | None = None
-    symbol: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self._asdict())
 
 
 @attrs.define
@@ -243,303 +196,7 @@ class PathRecord:
         return doc
 
 
-# ---------------------------------------------------------------------------------------------
-# derivation records, from the table, the index or the .drv files
-
-
-class _Rec:
-    """What a query needs of a derivation: identity, builder (and kind), inputs, sources and the
-    spec keys that name them.  A plain class: a 10,000-node walk makes 10,000 of them."""
-
-    __slots__ = ("key", "name", "builder", "fixed", "outputs", "_inputs", "srcs", "spec_keys", "id", "kind", "_sites")
-
-    def __init__(self, key: str, name: str, builder: str, fixed: bool, outputs: tuple[str, ...],
-                 inputs: Any, srcs: tuple[tuple[str, str], ...],
-                 spec_keys: tuple[tuple[str, str], ...] = (), sites: Any = "") -> None:
-        self.key, self.name, self.builder, self.fixed, self.outputs = key, name, builder, fixed, outputs
-        self._inputs = inputs  # (slot, ref, outputs) tuples, or the index row's three fields until asked for
-        self.srcs = srcs  # (slot, basename)
-        self.spec_keys = spec_keys  # (slot, the top-level spec key that first names it)
-        self.id = f"{key}-{name}.drv"
-        self.kind = kind_of_builder(builder)
-        self._sites = sites  # slot -> sites; or their JSON text, or a Derivation, until asked for
-
-    @property
-    def inputs(self) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
-        """(slot, ref, outputs) of each input derivation, decoded on first use (an output-graph
-        walk needs only a record's builder)."""
-        v = self._inputs
-        if type(v) is list:
-            islots, irefs, iouts = v
-            if not islots:
-                v = ()
-            elif iouts:
-                v = tuple(zip(islots.split("\x1e"), irefs.split("\x1e"), map(_outputs, iouts.split("\x1e"))))
-            else:  # every input's outputs are ("out",)
-                v = tuple(zip(islots.split("\x1e"), irefs.split("\x1e"), repeat(_OUT)))
-            self._inputs = v
-        return v
-
-    def sites(self) -> dict[str, tuple[Site, ...]]:
-        """Where each input slot is named (``derivation_sites``), decoded on first use."""
-        s = self._sites
-        if isinstance(s, str):
-            s = _decode_sites(s) if s else {}
-        elif isinstance(s, Derivation):
-            s = derivation_sites(s.builder, s.args, s.env)
-        self._sites = s
-        return s
-
-    @classmethod
-    def of(cls, d: Derivation) -> _Rec:
-        return cls(d.key, d.name, d.builder, d.fixed is not None, d.outputs,
-                   tuple((slot, inp.key, inp.outputs) for slot, inp in d.input_drvs.items()),
-                   tuple((s, p.basename) for s, p in d.input_srcs.items()), _spec_keys(d.builder, d.env), d)
-
-    @classmethod
-    def from_doc(cls, key: str, doc: dict[str, Any]) -> _Rec:
-        inputs = tuple((slot, i["key"], tuple(i["outputs"])) for slot, i in doc["input_drvs"].items())
-        return cls(key, doc["name"], doc["builder"], doc["fixed"] is not None, tuple(doc["outputs"]), inputs,
-                   tuple(doc["input_srcs"].items()), _spec_keys(doc["builder"], doc["env"]),
-                   derivation_sites(doc["builder"], doc["args"], doc["env"]))
-
-    def sites_json(self) -> str:
-        return json.dumps({slot: [list(site) for site in sites] for slot, sites in self.sites().items()},
-                          sort_keys=True, separators=(",", ":"))
-
-    def index_row(self) -> tuple[str, str]:
-        """The record as one text for the query index: fields split by control characters (a
-        ``str.split`` is several times faster than ``json.loads``), or JSON when a free-text
-        field (the builder, a spec key) contains one of them."""
-        free = self.builder + "".join(k for _s, k in self.spec_keys)
-        if any(c in free for c in _SEPS):
-            return self.key, json.dumps([self.name, self.builder, self.fixed, self.outputs,
-                                         [[s, r, o] for s, r, o in self.inputs], self.srcs, self.spec_keys,
-                                         self.sites_json()])
-        ins, srcs, keys = self.inputs, self.srcs, self.spec_keys
-        return self.key, "\x1f".join((
-            self.name, self.builder, "1" if self.fixed else "", ",".join(self.outputs),
-            "\x1e".join(s for s, _r, _o in ins), "\x1e".join(r for _s, r, _o in ins),
-            "" if all(o == _OUT for _s, _r, o in ins) else "\x1e".join(",".join(o) for _s, _r, o in ins),
-            "\x1e".join(s for s, _b in srcs), "\x1e".join(b for _s, b in srcs),
-            "\x1e".join(s for s, _k in keys), "\x1e".join(k for _s, k in keys),
-            self.sites_json(),  # JSON escapes every control character: no separator inside
-        ))
-
-    @classmethod
-    def from_row(cls, key: str, text: str) -> _Rec:
-        if text[:1] == "[":
-            name, builder, fixed, outputs, inputs, srcs, keys, sites = _loads(text)
-            return cls(key, name, builder, fixed, tuple(outputs), tuple([(s, r, tuple(o)) for s, r, o in inputs]),
-                       tuple([(s, b) for s, b in srcs]), tuple([(s, k) for s, k in keys]), sites)
-        name, builder, fixed, outputs, islots, irefs, iouts, sslots, spaths, kslots, knames, sites = text.split("\x1f")
-        ins = [islots, irefs, iouts]
-        srcs = tuple(zip(sslots.split("\x1e"), spaths.split("\x1e"))) if sslots else ()
-        keys = tuple(zip(kslots.split("\x1e"), knames.split("\x1e"))) if kslots else ()
-        return cls(key, name, builder, fixed == "1", _outputs(outputs), ins, srcs, keys, sites)
-
-
-_OUT = ("out",)
-_OUTPUTS: dict[str, tuple[str, ...]] = {"out": _OUT}
-
-
-def _outputs(text: str) -> tuple[str, ...]:
-    """``("out", "report")`` for ``"out,report"`` (the few distinct ones shared)."""
-    hit = _OUTPUTS.get(text)
-    if hit is None:
-        hit = _OUTPUTS[text] = tuple(text.split(","))
-    return hit
-
-
 _new = tuple.__new__  # a NamedTuple without its Python-level __new__ (hot loops only)
-_SEPS = ("\x1d", "\x1e", "\x1f")
-_loads = json.JSONDecoder().decode
-
-
-@functools.lru_cache(maxsize=4096)
-def _decode_sites(text: str) -> dict[str, tuple[Site, ...]]:
-    """Sites from their index text (shared: derivations of one builder often have the same)."""
-    return {slot: tuple([Site._make(x) for x in items]) for slot, items in _loads(text).items()}
-
-
-def _spec_keys(builder: str, env: Any) -> tuple[tuple[str, str], ...]:
-    """For a builtin builder's JSON ``spec``: each slot with the top-level key that first names it."""
-    text = env.get("spec") if builder.startswith("builtin:") else None
-    if not text or "${" not in text:
-        return ()
-    try:
-        spec = json.loads(text)
-    except ValueError:
-        return ()
-    if not isinstance(spec, dict):
-        return ()
-    found: dict[str, str] = {}
-    for key in sorted(spec):
-        for m in _PLACEHOLDER.finditer(json.dumps(spec[key])):
-            found.setdefault(m.group(2), key)
-    return tuple(sorted(found.items()))
-
-
-def _chunks(items: Sequence[Any], n: int = 500) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), n):
-        yield items[i : i + n]
-
-
-class _Reader:
-    """Derivation records by ref: the session's table first, then the store — the query index,
-    else the ``.drv`` file (whose record then joins the index).  Reads are batched: a walk asks
-    for all the inputs of a wave of derivations at once (``prefetch``)."""
-
-    def __init__(self, session: Session) -> None:
-        self.store = session.store
-        self.root = str(self.store.root)
-        table = session._table
-        self.by_ref: dict[str, Derivation] = dict(table.by_ref) if table is not None else {}
-        self.conn = self.store.db.conn()
-        self.recs: dict[str, _Rec | None] = {}
-        self.new_recs: list[_Rec] = []
-        self.index = _open_index(str(self.store.meta / "query-index.sqlite"))
-
-    def rec(self, ref: str) -> _Rec | None:
-        """The record of derivation ``ref`` (a key, or a FOD's content identity), or None."""
-        if ref not in self.recs:
-            self.prefetch((ref,))
-        return self.recs[ref]
-
-    def prefetch(self, refs: Iterable[str]) -> None:
-        """Read the records of ``refs`` (a few queries for the lot)."""
-        recs = self.recs
-        rest = []
-        for ref in dict.fromkeys(refs):
-            if ref in recs:
-                continue
-            d = self.by_ref.get(ref)
-            if d is not None:
-                recs[ref] = _Rec.of(d)
-            else:
-                rest.append(ref)
-        if rest and self.index is not None:
-            q = f"SELECT key, doc FROM {_INDEX_TABLE} WHERE key IN "
-            for part in _chunks(rest):
-                for key, text in self.index.execute(q + f"({','.join('?' * len(part))})", part):
-                    try:
-                        recs[key] = _Rec.from_row(key, text)
-                    except (ValueError, TypeError):  # a damaged row: read the file instead
-                        pass
-            rest = [r for r in rest if r not in recs]
-        if not rest:
-            return
-        found: dict[str, tuple[str, str]] = {}  # ref -> (key, name); a FOD identity -> its least key
-        for part in _chunks(rest):
-            marks = ",".join("?" * len(part))
-            q = f"SELECT key, name, identity FROM derivations WHERE key IN ({marks}) OR identity IN ({marks})"
-            for key, name, ident in self.conn.execute(q, list(part) + list(part)):
-                found[key] = (key, name)
-                if ident is not None and (ident not in found or key < found[ident][0]):
-                    found[ident] = (key, name)
-        for ref in rest:
-            hit = found.get(ref)
-            if hit is None:
-                recs[ref] = None
-                continue
-            key, name = hit
-            if key in recs:
-                recs[ref] = recs[key]
-                continue
-            doc = self.doc(key, name)
-            rec = _Rec.from_doc(key, doc) if doc is not None else None
-            if rec is not None:
-                self.new_recs.append(rec)
-            recs[ref] = recs[key] = rec
-
-    def doc(self, key: str, name: str) -> dict[str, Any] | None:
-        """The decoded ``.drv`` document of ``key`` (not validated: see the module docstring)."""
-        try:
-            with open(f"{self.root}/{key}-{name}.drv", "rb") as f:
-                return json.loads(f.read())
-        except (OSError, ValueError):
-            return None
-
-    def flush(self) -> None:
-        """Remember the records read from .drv files (one transaction; best effort)."""
-        if self.index is None or not self.new_recs:
-            return
-        try:
-            _insert(self.index, self.new_recs)
-        except sqlite3.Error:
-            pass
-        self.new_recs = []
-
-    def prefetch_closure(self, refs: Sequence[str]) -> None:
-        """Read the indexed records of the whole closure of ``refs`` in one query (a recursive
-        walk of the index's input edges inside SQLite), so that a walk over 10,000 derivations
-        does not ask once per breadth-first wave.  What the index lacks is read as before."""
-        if self.index is None or not refs:
-            return
-        recs = self.recs
-        q = (f"WITH RECURSIVE c(k) AS (VALUES {','.join(['(?)'] * len(refs))} "
-             f"UNION SELECT child FROM {_EDGES_TABLE} JOIN c ON parent = c.k) "
-             f"SELECT d.key, d.doc FROM c JOIN {_INDEX_TABLE} d ON d.key = c.k")
-        try:
-            for key, text in self.index.execute(q, list(refs)):
-                if key not in recs:
-                    try:
-                        recs[key] = _Rec.from_row(key, text)
-                    except (ValueError, TypeError):
-                        pass
-        except sqlite3.Error:
-            pass
-
-
-_INDEX_TABLE = "drvs_v6"  # a new row format (or edges table) gets a new table name
-_EDGES_TABLE = "drv_inputs_v1"  # (parent key, input ref): the closure walk's edges
-
-
-def _insert(index: sqlite3.Connection, recs: Sequence[_Rec]) -> None:
-    """Index ``recs``: their rows and their input edges, in one transaction."""
-    rows = sorted(rec.index_row() for rec in recs)
-    edges = sorted({(rec.key, ref) for rec in recs for _s, ref, _o in rec.inputs})
-    with index:
-        index.executemany(f"INSERT OR IGNORE INTO {_INDEX_TABLE} VALUES (?, ?)", rows)
-        index.executemany(f"INSERT OR IGNORE INTO {_EDGES_TABLE} VALUES (?, ?)", edges)
-
-
-def index_records(store: Any, drvs: Iterable[Derivation]) -> int:
-    """Add the records of ``drvs`` that the query index lacks (one transaction; best effort);
-    how many were added.  A build calls this for what it built, so the first query after a
-    build reads index rows rather than re-reading the ``.drv`` files it has just written."""
-    meta = getattr(store, "meta", None)  # a LocalStore; an in-memory store keeps no index
-    index = _open_index(str(meta / "query-index.sqlite")) if meta is not None else None
-    if index is None:
-        return 0
-    try:
-        by_key = {d.key: d for d in drvs}
-        for part in _chunks(list(by_key)):
-            q = f"SELECT key FROM {_INDEX_TABLE} WHERE key IN ({','.join('?' * len(part))})"
-            for (key,) in index.execute(q, part):
-                del by_key[key]
-        if by_key:
-            _insert(index, [_Rec.of(d) for d in by_key.values()])
-        return len(by_key)
-    except sqlite3.Error:
-        return 0
-    finally:
-        index.close()
-
-
-def _open_index(path: str) -> sqlite3.Connection | None:
-    try:
-        conn = sqlite3.connect(path, timeout=2.0, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {_INDEX_TABLE} (key TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID")
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {_EDGES_TABLE} (parent TEXT, child TEXT, PRIMARY KEY (parent, child)) WITHOUT ROWID")
-        conn.isolation_level = "DEFERRED"
-        return conn
-    except sqlite3.Error:
-        return None
-
-
 # ---------------------------------------------------------------------------------------------
 # walking
 
@@ -968,65 +625,6 @@ def edge_sites_of(graph: Graph, edge: Edge) -> tuple[Site, ...]:
     if graph.outputs or not edge.slot or rec is None:
         return ()
     return rec.sites().get(edge.slot, ())
-
-
-def derivation_sites(builder: str, args: Sequence[str], env: Any) -> dict[str, tuple[Site, ...]]:
-    """For each input slot, the places in a derivation where its placeholder appears: the
-    ``builder``, ``args[i]`` or ``env.NAME``; inside a JSON value (a builtin builder's ``spec``),
-    each string that holds it, with the entry around it (layer, file, label, symbol)."""
-    found: dict[str, list[Site]] = {}
-
-    def scan(field: str, text: str) -> None:
-        if "${inputs." not in text and "${sources." not in text:  # most fields: no input named
-            return
-        slots = {m.group(2) for m in _PLACEHOLDER.finditer(text)}
-        if not slots:
-            return
-        if text[:1] in "{[":
-            try:
-                value = json.loads(text)
-            except ValueError:
-                value = None
-            if isinstance(value, (dict, list)):
-                for slot, site in _walk_json(field, value):
-                    found.setdefault(slot, []).append(site)
-                    slots.discard(slot)
-        for slot in sorted(slots):
-            found.setdefault(slot, []).append(Site(field))
-
-    scan("builder", builder)
-    for i, a in enumerate(args):
-        scan(f"args[{i}]", a)
-    for name in sorted(env):
-        scan(f"env.{name}", env[name])
-    return {slot: tuple(sites) for slot, sites in found.items()}
-
-
-def edge_sites(doc: dict[str, Any], slot: str) -> tuple[Site, ...]:
-    """The sites of input ``slot`` in a ``.drv`` document (``derivation_sites``)."""
-    return derivation_sites(doc.get("builder", ""), doc.get("args", ()), doc.get("env", {})).get(slot, ())
-
-
-def _walk_json(field: str, value: Any) -> list[tuple[str, Site]]:
-    """(slot, site) for every string inside ``value`` that holds a placeholder (iterative)."""
-    out: list[tuple[str, Site]] = []
-    stack: list[tuple[str, Any, dict | None]] = [("", value, None)]
-    while stack:
-        path, v, entry = stack.pop()
-        if isinstance(v, dict):
-            if any(k in v and isinstance(v[k], str) for k in _ENTRY_KEYS):
-                entry = v
-            for k in sorted(v, reverse=True):
-                stack.append((f"{path}.{k}" if path else k, v[k], entry))
-        elif isinstance(v, list):
-            for i in range(len(v) - 1, -1, -1):
-                stack.append((f"{path}[{i}]", v[i], entry))
-        elif isinstance(v, str) and "${" in v:
-            e = entry or {}
-            site = Site(field, path, *(e.get(k) if isinstance(e.get(k), str) else None for k in _ENTRY_KEYS))
-            for slot in dict.fromkeys(m.group(2) for m in _PLACEHOLDER.finditer(v)):
-                out.append((slot, site))
-    return out
 
 
 # ---------------------------------------------------------------------------------------------

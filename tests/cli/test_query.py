@@ -146,7 +146,7 @@ def test_tree_from_the_store_alone_equals_the_evaluated_tree(built: Path, monkey
 def _index_rows(cwd: Path) -> dict[str, str]:
     import sqlite3
 
-    from skiffeval.session.queries import _INDEX_TABLE
+    from skiffeval.session.drvindex import _INDEX_TABLE
 
     conn = sqlite3.connect(cwd / "store" / ".skiffeval" / "query-index.sqlite")
     try:
@@ -162,7 +162,7 @@ def test_a_build_fills_the_query_index_as_reading_the_drv_files_would(fresh: Pat
     assert set(from_build) == drvs  # every derivation the build made, and only those
 
     # the first query after the build reads index rows, no .drv file
-    from skiffeval.session.queries import _Reader
+    from skiffeval.session.drvindex import _Reader
 
     def no_file(self, key, name):  # noqa: ANN001
         raise AssertionError(f"read {key}-{name}.drv although the build indexed it")
@@ -228,7 +228,7 @@ def deep(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Derivatio
 def test_an_indexed_closure_is_read_in_one_query(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The first walk reads the .drv files and indexes them with their input edges; the next
     reads the whole closure with one recursive query instead of one read per wave (400 here)."""
-    from skiffeval.session.queries import _Reader
+    from skiffeval.session.drvindex import _Reader
     from skiffeval.store import LocalStore
 
     with LocalStore(tmp_path / "store") as store:
