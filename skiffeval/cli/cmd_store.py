@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import attrs
 import click
@@ -73,7 +74,7 @@ def store_verify(check_contents: bool, repair: bool, ctx: Context) -> None:
     Example:
       skiffeval store verify --check-contents
     """
-    report = ctx.session.store.verify(check_contents=check_contents, repair=repair)
+    report = _existing_store(ctx).verify(check_contents=check_contents, repair=repair)
     if ctx.output.json:
         ctx.output.data(_doc(report))
     else:
@@ -104,7 +105,7 @@ def store_gc(dry_run: bool, ctx: Context) -> None:
     """
     from skiffeval.builders.buildroot_image import leftover_pure_builds
 
-    report = ctx.session.store.gc(dry_run=dry_run)
+    report = _existing_store(ctx).gc(dry_run=dry_run)
     pure = leftover_pure_builds(ctx.session.store.root, delete=not dry_run)
     if ctx.output.json:
         doc = _doc(report)
@@ -130,7 +131,7 @@ def store_info(ctx: Context) -> None:
     Example:
       skiffeval store info --json
     """
-    info = ctx.session.store.info()
+    info = _existing_store(ctx).info()
     if ctx.output.json:
         ctx.output.data(_doc(info))
         return
@@ -148,7 +149,7 @@ def store_rebuild_db(ctx: Context) -> None:
     Example:
       skiffeval store rebuild-db
     """
-    report = ctx.session.store.rebuild_db()
+    report = _existing_store(ctx, metadata_lost=True).rebuild_db()
     if ctx.output.json:
         ctx.output.data(_doc(report))
         return
@@ -157,6 +158,19 @@ def store_rebuild_db(ctx: Context) -> None:
         ctx.output.result(f"  lost: {item}")
     for item in report.skipped:
         ctx.output.result(f"  skipped: {item}")
+
+
+def _existing_store(ctx: Context, *, metadata_lost: bool = False):
+    """The session's store, which must exist: a maintenance command never creates one (a
+    mistyped ``--store`` would otherwise get an empty store and a report of nothing).  With
+    ``metadata_lost`` (``rebuild-db``) the directory is enough: its metadata may be gone."""
+    root = ctx.session.store_dir
+    if not os.path.isdir(os.path.join(root, ".skiffeval")) and not (metadata_lost and os.path.isdir(root)):
+        from skiffeval.store.codes import NO_STORE
+
+        raise SkiffError(NO_STORE, f"there is no store at '{root}'",
+                         help=["a build creates one; check --store (or SKIFFEVAL_STORE)"])
+    return ctx.session.store
 
 
 def _doc(record) -> dict:

@@ -166,8 +166,9 @@ def _writable(path: str) -> bool:
 def verify(store: LocalStore, *, check_contents: bool = False, repair: bool = False) -> VerifyReport:
     """Check that every registered path exists (and, with ``check_contents``, still hashes to its
     name and recorded SHA-256) and that nothing is writable; list unregistered entries.  With
-    ``repair``: unregister and delete broken paths (so the next build makes them again), make
-    writable paths read-only and delete unregistered entries."""
+    ``repair``: unregister and delete broken paths and every path that refers to them (so the
+    next build makes them again, and no valid path refers to a missing one), make writable
+    paths read-only and delete unregistered entries."""
     lock = _exclusive(store, "repair the store") if repair else store.shared_lock()
     if not repair:
         lock.acquire()
@@ -193,7 +194,7 @@ def verify(store: LocalStore, *, check_contents: bool = False, repair: bool = Fa
         garbage = [n for n in _top_entries(store) if n not in registered]
         repaired: list[str] = []
         if repair:
-            broken = [p.path.basename for p in problems]
+            broken = _with_referrers(c, [p.path.basename for p in problems])
             with store.db.transaction() as tx:
                 _unregister(tx, broken)
             for n in broken + garbage:
@@ -204,6 +205,21 @@ def verify(store: LocalStore, *, check_contents: bool = False, repair: bool = Fa
         return VerifyReport(len(rows), tuple(problems), tuple(garbage), tuple(writable), tuple(repaired))
     finally:
         lock.release()
+
+
+def _with_referrers(c, names: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+    """``names`` and every path that refers to one of them, directly or not: a valid path's
+    references must all be valid, so a path that goes takes its referrers with it (the next
+    build makes them again; early cutoff keeps that cheap)."""
+    doomed = dict.fromkeys(names)
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        for (referrer,) in c.execute("SELECT referrer FROM refs WHERE reference=?", (name,)):
+            if referrer not in doomed:
+                doomed[referrer] = None
+                todo.append(referrer)
+    return list(doomed)
 
 
 # ---------------------------------------------------------------------------------------------

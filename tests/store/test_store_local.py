@@ -92,10 +92,15 @@ def test_verify_detects_modified_and_missing_outputs(store: LocalStore) -> None:
     assert not store.verify().problems  # without contents, only existence and modes
     assert store.verify().writable == (result.of(drvs[1]),)
     fixed = store.verify(check_contents=True, repair=True)
-    assert fixed.repaired and not store.is_valid(result.of(drvs[1]))
+    # the broken path goes, and with it every path that refers to it (layer-2 and layer-3 name
+    # layer-1's output in their text): no valid path may refer to a missing one
+    gone = {result.of(d).basename for d in drvs[1:]}
+    assert gone <= set(fixed.repaired) and not store.is_valid(result.of(drvs[1]))
+    assert all(not store.is_valid(result.of(d)) for d in drvs[1:]) and store.is_valid(result.of(drvs[0]))
     assert store.verify(check_contents=True).ok
-    again = realize(store, drvs, graph=drvs)  # the repaired path is built again
-    assert again.built == (drvs[1].key,) and again.of(drvs[1]) == result.of(drvs[1])
+    again = realize(store, drvs, graph=drvs)  # the repaired path and its referrers are built again
+    assert set(again.built) == {d.key for d in drvs[1:]}
+    assert all(again.of(d) == result.of(d) for d in drvs)
     # a registered path deleted behind the store's back
     os.chmod(store.real_path(result.of(drvs[3])), 0o644)
     os.unlink(store.real_path(result.of(drvs[3])))

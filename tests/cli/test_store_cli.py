@@ -1,0 +1,104 @@
+"""``skiffeval store verify|gc|info|rebuild-db`` through the command line, on the demo project:
+what each reports, that verify finds a changed output, that gc keeps what roots reach, that the
+database comes back from the store's contents, and that no command creates a store."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_query import ok, project, sk
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    cwd = project(tmp_path)
+    ok(["build", "board.sk"], cwd)
+    return cwd
+
+
+def _info(cwd: Path) -> dict:
+    return json.loads(ok(["store", "info", "--json"], cwd).out)
+
+
+def test_info_counts_what_a_build_made(built: Path) -> None:
+    info = _info(built)
+    assert set(info) == {"root", "sources", "outputs", "derivations", "realisations", "roots", "total_size", "db_bytes", "log_bytes"}
+    assert info["root"] == os.path.realpath(built / "store")
+    drvs = sum(1 for p in (built / "store").iterdir() if p.name.endswith(".drv"))
+    assert info["derivations"] == drvs > 0
+    assert info["outputs"] >= info["realisations"] > 0 and info["roots"] >= 1 and info["total_size"] > 0
+    text = ok(["store", "info"], built).out
+    assert f"derivations    {drvs}" in text
+
+
+def test_verify_finds_a_changed_output_and_repair_lets_a_build_restore_it(built: Path) -> None:
+    assert "0 problems" in ok(["store", "verify", "--check-contents"], built).out
+    bundle = Path(os.path.realpath(built / "result"))
+    # the bundle links to the other outputs: tamper with a file of one of them
+    victim = next(Path(os.path.realpath(p)) for p in sorted(bundle.rglob("*")) if os.path.isfile(os.path.realpath(p)))
+    output = Path(os.path.realpath(built / "store")) / victim.relative_to(os.path.realpath(built / "store")).parts[0]
+    os.chmod(victim.parent, 0o755)
+    os.chmod(victim, 0o644)
+    original = victim.read_text()
+    victim.write_text("tampered\n")
+    assert "0 problems" in ok(["store", "verify"], built).out  # without re-hashing: paths exist
+    r = sk(["store", "verify", "--check-contents", "--json"], built)
+    assert r.code == 1
+    doc = json.loads(r.out)
+    assert [(p["problem"], f"{p['path']['digest']}-{p['path']['name']}") for p in doc["problems"]] == [("digest", output.name)]
+    assert "E118" in r.err and "store verify --repair" in r.err
+    ok(["store", "verify", "--check-contents", "--repair"], built)
+    ok(["build", "board.sk"], built)  # the unregistered output is built again
+    assert "0 problems" in ok(["store", "verify", "--check-contents"], built).out
+    assert victim.read_text() == original
+
+
+def test_gc_keeps_what_a_root_reaches_and_deletes_the_rest(built: Path) -> None:
+    before = _info(built)
+    dry = json.loads(ok(["store", "gc", "--dry-run", "--json"], built).out)
+    assert dry["dry_run"] is True and dry["kept"] > 0
+    kept_names = set(os.listdir(built / "store"))
+    assert all(name in kept_names for name in dry["deleted"])
+    assert _info(built)["derivations"] == before["derivations"]  # a dry run deletes nothing
+    (built / "result").unlink()  # the only root
+    r = json.loads(ok(["store", "gc", "--json"], built).out)
+    assert r["deleted"] and r["freed_bytes"] > 0
+    assert all(not (built / "store" / name).exists() for name in r["deleted"])
+    after = _info(built)
+    assert after["outputs"] < before["outputs"]
+    ok(["build", "board.sk"], built)  # everything comes back
+    assert _info(built)["realisations"] == before["realisations"]
+
+
+def test_rebuild_db_recovers_the_metadata_from_the_contents(built: Path) -> None:
+    before = _info(built)
+    meta = built / "store" / ".skiffeval"
+    for name in os.listdir(meta):
+        if name.startswith("db.sqlite"):
+            (meta / name).unlink()
+    r = json.loads(ok(["store", "rebuild-db", "--json"], built).out)
+    assert r["derivations"] == before["derivations"] and r["paths"] > 0
+    after = _info(built)
+    assert (after["derivations"], after["sources"], after["outputs"]) == (before["derivations"], before["sources"], before["outputs"])
+    assert "0 problems" in ok(["store", "verify", "--check-contents"], built).out
+    out = ok(["build", "board.sk"], built)
+    assert "built" not in out.err  # the realisations came back too: nothing to build
+
+
+@pytest.mark.parametrize("command", [["verify"], ["gc"], ["gc", "--dry-run"], ["info"], ["rebuild-db"]])
+def test_no_store_command_creates_a_store(tmp_path: Path, command: list[str]) -> None:
+    r = sk(["store", *command], tmp_path)  # tmp_path/store does not exist
+    assert r.code == 1
+    assert "error[E123]: there is no store at" in r.err and "check --store" in r.err
+    assert not (tmp_path / "store").exists()
+
+
+def test_rebuild_db_accepts_a_store_whose_metadata_folder_is_gone(built: Path) -> None:
+    drvs = _info(built)["derivations"]
+    shutil.rmtree(built / "store" / ".skiffeval")
+    assert json.loads(ok(["store", "rebuild-db", "--json"], built).out)["derivations"] == drvs
