@@ -77,7 +77,13 @@ def resolve_target(session: Session, text: str, args: dict[str, ArgValue] | None
     file, attr = split_target(text)
     from skiffeval.session.core import BuildRequest
 
-    found = session.instantiate(BuildRequest(file, (attr,) if attr else (), args or {}))
+    try:
+        found = session.instantiate(BuildRequest(file, (attr,) if attr else (), args or {}))
+    except SkiffError as exc:
+        if exc.code.domain == "syntax" and not file.endswith(".sk"):
+            # "path-info /etc/passwd": a file the user meant as a store path, not a board
+            exc.help.append(f"'{file}' is read as a board file because it is not in the store '{session.store.root}'")
+        raise
     store = session.store
     out: list[Target] = []
     for label, drv, output in found:

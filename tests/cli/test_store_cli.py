@@ -102,3 +102,11 @@ def test_rebuild_db_accepts_a_store_whose_metadata_folder_is_gone(built: Path) -
     drvs = _info(built)["derivations"]
     shutil.rmtree(built / "store" / ".skiffeval")
     assert json.loads(ok(["store", "rebuild-db", "--json"], built).out)["derivations"] == drvs
+
+
+def test_a_file_outside_the_store_that_is_no_board_says_why_it_was_read_as_one(built: Path) -> None:
+    (built / "notes.txt").write_text("root:x:0:0\n")
+    r = sk(["path-info", "notes.txt"], built)
+    assert r.code == 1
+    assert "notes.txt:1:9: error[E010]" in r.err
+    assert "help: 'notes.txt' is read as a board file because it is not in the store" in r.err
