@@ -57,3 +57,30 @@ def test_readme_has_the_two_setup_commands_and_ci_runs_the_test_one() -> None:
     assert "skiffeval build layers/" in commands[0]
     ci = (ROOT / ".ci" / "run").read_text()
     assert commands[1].strip() in ci
+
+
+def test_the_readme_taste_runs(tmp_path: Path) -> None:
+    """The README's example board and commands work as written (those that need no Buildroot or
+    SkiffOS checkout), in a copy of the project."""
+    import shlex
+    import shutil
+
+    from tests.cli.runner import run
+
+    readme = (ROOT / "README.md").read_text()
+    taste = readme.split("## A taste", 1)[1].split("## ", 1)[0]
+    board = taste.split("```nix", 1)[1].split("```", 1)[0]
+    shell = taste.split("```sh", 1)[1].split("```", 1)[0]
+    shutil.copytree(ROOT / "layers", tmp_path / "layers", symlinks=True)
+    (tmp_path / "board.sk").write_text(board)
+    ran = 0
+    for line in shell.splitlines():
+        command = line.split("#", 1)[0] if " #" in line else line
+        argv = shlex.split(command.replace("board.sk#", "board.sk\\#"))
+        if not argv or "skiffos" in argv or "resolved" in argv:
+            continue  # a SkiffOS checkout / a Buildroot tree
+        assert argv[0] == "skiffeval"
+        r = run([*argv[1:], "--store", "store"], cwd=tmp_path)
+        assert r.code == 0, (command, r.err)
+        ran += 1
+    assert ran >= 4
