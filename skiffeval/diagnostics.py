@@ -170,6 +170,7 @@ def all_codes() -> list[ErrorCode]:
 # Codes that belong to no domain in particular.
 INTERNAL = define_code("E000", "internal", "general", "a bug in skiffeval")
 USAGE = define_code("E001", "usage", "general", "a command line that cannot be carried out")
+MISSING_DEPENDENCY = define_code("E002", "missing-dependency", "general", "a Python package skiffeval needs is not installed")
 
 
 # ---------------------------------------------------------------------------------------------

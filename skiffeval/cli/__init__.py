@@ -15,7 +15,7 @@ import traceback
 
 import click
 
-from skiffeval.diagnostics import InternalError, SkiffError, internal_error_text, render_json, render_text
+from skiffeval.diagnostics import MISSING_DEPENDENCY, InternalError, SkiffError, internal_error_text, render_json, render_text
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_INTERNAL"]
 
@@ -46,6 +46,11 @@ def _usage_error(exc: click.UsageError) -> SkiffError:
         help_lines += [f"usage: {exc.ctx.get_usage().removeprefix('Usage: ')}",
                        f"try '{exc.ctx.command_path} --help'"]
     return SkiffError(USAGE, message, help=help_lines)
+
+
+# Import name -> distribution name of each runtime dependency (pyproject.toml's dependencies).
+_DEPENDENCIES = {"attr": "attrs", "attrs": "attrs", "cattrs": "cattrs", "lark": "lark", "kconfiglib": "kconfiglib",
+                 "xxhash": "xxhash", "rich": "rich", "click": "click", "orjson": "orjson"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +86,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except ModuleNotFoundError as exc:
+        top = (exc.name or "").split(".")[0]
+        if top not in _DEPENDENCIES:
+            sys.stderr.write(internal_error_text(exc) + "\n")
+            return EXIT_INTERNAL
+        # an installation older than the code (a pull without a reinstall), or a broken venv
+        diag = SkiffError(MISSING_DEPENDENCY, f"the Python package '{_DEPENDENCIES[top]}' that skiffeval needs is not installed",
+                          help=["install skiffeval again so that its dependencies are installed: "
+                                "python3 -m pip install -e . (in the clone), or pip install --upgrade skiffeval"])
+        sys.stderr.write((render_json([diag]) if _wants_json(args) else render_text(diag, color=_color(args))) + "\n")
+        return EXIT_FAILURE
     except (InternalError, Exception) as exc:  # noqa: BLE001 - the last line of defence
         if os.environ.get("SKIFFEVAL_DEBUG"):
             traceback.print_exc()

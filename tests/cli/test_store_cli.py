@@ -110,3 +110,16 @@ def test_a_file_outside_the_store_that_is_no_board_says_why_it_was_read_as_one(b
     assert r.code == 1
     assert "notes.txt:1:9: error[E010]" in r.err
     assert "help: 'notes.txt' is read as a board file because it is not in the store" in r.err
+
+
+def test_a_missing_dependency_says_how_to_install_it(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "orjson", None)  # `import orjson` now fails as if not installed
+    r = sk(["query", "graph", "board.sk", "--format", "json"], built)
+    assert r.code == 1
+    assert "error[E002]: the Python package 'orjson' that skiffeval needs is not installed" in r.err
+    assert "python3 -m pip install -e ." in r.err and "internal error" not in r.err
+    r = sk(["query", "tree", "board.sk", "--json"], built)  # the same, as JSON
+    (diag,) = json.loads(r.err)["diagnostics"]
+    assert (r.code, diag["code"], diag["slug"]) == (1, "E002", "missing-dependency")
