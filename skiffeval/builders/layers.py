@@ -320,12 +320,17 @@ def hook_wrappers(ctx: BuildContext) -> None:
             "# Buildroot calls it with the target (or images) directory as $1.",
             "set -e",
         ]
+        hook = file_name.removesuffix(".sh")
         for item in spec.get(kind) or []:
             layer_dir = item.get("resources") or ""
+            # the marker lines are what a failed build is attributed by (buildroot.failures)
+            who = _sh(f"{hook} hook of layer '{item['layer']}' ({item['label']})")
             lines.append(f"# layer {item['layer']}: {item['label']}")
+            lines.append(f"echo skiffeval: running the {who}")
             lines.append(
                 f"SKIFFEVAL_LAYER={_sh(item['layer'])} SKIFFEVAL_LAYER_DIR={_sh(layer_dir)} "
-                f"SKIFF_CURRENT_CONF_DIR={_sh(layer_dir)} /bin/sh {_sh(item['path'])} \"$@\""
+                f"SKIFF_CURRENT_CONF_DIR={_sh(layer_dir)} /bin/sh {_sh(item['path'])} \"$@\" "
+                f"|| {{ status=$?; echo skiffeval: the {who} failed with exit status $status >&2; exit $status; }}"
             )
         _write(os.path.join(out, file_name), "\n".join(lines) + "\n", 0o755)
 

@@ -5,6 +5,6 @@
 # Bump a number whenever the output of that builder changes for the same inputs.
 REVISIONS = {
     "config-merge": 1, "fragment-merge": 1, "overlay-merge": 1, "patch-dirs": 1, "br2-external": 1,
-    "hook-wrappers": 1, "concat": 1, "files": 1, "bundle": 1, "kconfig-resolve": 4,
+    "hook-wrappers": 2, "concat": 1, "files": 1, "bundle": 1, "kconfig-resolve": 4,
     "write-text": 1, "copy": 1, "fetchurl": 1, "fetchgit": 1, "buildroot": 2, "buildroot-show-info": 1,
 }

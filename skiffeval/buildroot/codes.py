@@ -20,6 +20,7 @@ __all__ = [
     "CONFIG_FAILED",
     "HOST_DEPENDENCY",
     "HASH_MISMATCH",
+    "HOOK_FAILED",
     "BAD_INVOCATION",
     "NO_BUILDROOT",
     "MAKE_NOT_RUNNABLE",
@@ -46,6 +47,7 @@ HASH_MISMATCH = define_code(
 BAD_INVOCATION = define_code(
     "E310", "bad-invocation", _D, "arguments that cannot be passed to Buildroot's make"
 )
+HOOK_FAILED = define_code("E306", "hook-failed", _D, "a layer's post-build or post-image hook failed")
 NO_BUILDROOT = define_code("E311", "no-buildroot", _D, "the Buildroot source directory is not usable")
 MAKE_NOT_RUNNABLE = define_code("E312", "make-not-runnable", _D, "the make program could not be started")
 BAD_SHOW_INFO = define_code("E320", "bad-show-info", _D, "make show-info printed something that is not its JSON")

@@ -21,10 +21,14 @@ A failed make leaves three kinds of evidence, all in its output:
   your build machine``.  Configuration: ``*** Can't find default configuration "<file>"!``
   (kconfig) and ``Makefile:<n>: *** <message>.  Stop.`` (``$(error …)``, e.g. BR2_EXTERNAL).
 
-``classify`` reads them in this order — host tools, configuration, download stamp (hash
-mismatch or unreachable sources), any other package stamp (or a last ``>>>`` line) — and falls
-back to "make failed" with the last lines.  The result is a frozen ``Failure``; ``error()``
-turns it into a ``SkiffError`` with a stable code (E301–E305, E300).
+skiffeval's own hook wrappers print which layer's hook runs and which one failed
+(``skiffeval: the post-build hook of layer '<layer>' (<file>) failed with exit status <n>``).
+
+``classify`` reads them in this order — host tools, a layer's hook, download stamp (hash
+mismatch or unreachable sources), any other package stamp, configuration, the last ``>>>``
+package line (never for ``target-finalize``/``target-post-image``, where the hooks run) — and
+falls back to "make failed" with the last lines.  The result is a frozen ``Failure``; ``error()``
+turns it into a ``SkiffError`` with a stable code (E301–E306, E300).
 """
 
 from __future__ import annotations
@@ -83,7 +87,11 @@ _WGET_CMD_RE = re.compile(r"^\S*wget\s.*'(?P<url>[a-z][a-z0-9+.-]*://[^']+)'\s*$
 _CURL_CMD_RE = re.compile(r"^\S*curl\s.*'(?P<url>[a-z][a-z0-9+.-]*://[^']+)'\s*$")
 _GIT_URL_RE = re.compile(r"git (?:remote (?:add|set-url) origin|clone\b.*?) '(?P<url>[^']+)'")
 _GIT_FATAL_RE = re.compile(r"fatal: (?:unable to access|repository) '(?P<url>[^']+)'")
-_META_TARGETS = ("dependencies", "defconfig", "olddefconfig", "savedefconfig", "show-info", "outputmakefile")
+_META_TARGETS = ("dependencies", "defconfig", "olddefconfig", "savedefconfig", "show-info", "outputmakefile",
+                 "target-finalize", "target-post-image")  # (the post-build and post-image scripts run there)
+# skiffeval's hook wrappers (builders.layers.hook_wrappers) say which layer's hook runs and failed
+_HOOK_START_RE = re.compile(r"^skiffeval: running the (?P<who>(?P<kind>post-build|post-image) hook of layer '(?P<layer>[^']*)' \((?P<label>.*)\))$")
+_HOOK_FAILED_RE = re.compile(r"^skiffeval: the (?P<who>(?P<kind>post-build|post-image) hook of layer '(?P<layer>[^']*)' \((?P<label>.*)\)) failed with exit status (?P<status>\d+)$")
 _WRONG_HASH_RE = re.compile(r"ERROR: (?P<file>\S+) has wrong (?P<algo>\w+) hash")
 _NO_HASH_RE = re.compile(r"ERROR: No hash found for (?P<file>\S+)")
 
@@ -112,7 +120,7 @@ class Failure:
     """A classified make failure.
 
     ``kind`` is one of ``download``, ``hash``, ``package``, ``config``, ``host-dependency``,
-    ``other``; ``package``/``version``/``step`` say where (when known), ``urls`` the URLs that were
+    ``hook``, ``other``; ``package``/``version``/``step`` say where (when known), ``urls`` the URLs that were
     tried, ``source`` the file being fetched, ``offline`` whether the tools said the network is
     unreachable, ``missing`` the host programs to install, ``tail`` the last lines (of the failing
     package's output when known), ``message``/``help`` the words for a person.
@@ -265,14 +273,30 @@ def classify(
             **common,
         )
 
-    # 2. a package stamp: download (hash or network) or another step; else 3. configuration
+    # 2. a layer's hook (the wrapper names it); its own output is what it printed after it started
+    failed = next((m for m in map(_HOOK_FAILED_RE.match, reversed(lines)) if m), None)
+    if failed is not None:
+        end = max(i for i, line in enumerate(lines) if _HOOK_FAILED_RE.match(line))
+        start = max((i for i, line in enumerate(lines[:end]) if (m := _HOOK_START_RE.match(line)) and m["who"] == failed["who"]), default=-1)
+        own = tuple(lines[start + 1:end][-TAIL_LINES:]) or last_lines
+        script = "BR2_ROOTFS_POST_BUILD_SCRIPT" if failed["kind"] == "post-build" else "BR2_ROOTFS_POST_IMAGE_SCRIPT"
+        return Failure(
+            "hook", codes.HOOK_FAILED,
+            f"the {failed['who']} failed with exit status {failed['status']}",
+            tail=own,
+            help=(f"Buildroot runs the layers' {failed['kind']} hooks through {script}, after every package is built; "
+                  "fix the hook and build again (no package is rebuilt for it)",),
+            **common,
+        )
+
+    # 3. a package stamp: download (hash or network) or another step; else 4. configuration
     dirname, step = _stamp(make_error, output_dir)
     last = tracker.last_package_step if tracker is not None else None
     if dirname is None:
         config = _config_failure(lines, what, last_lines, common)
         if config is not None:
             return config
-        # 4. no stamp named, but a package was running: blame it
+        # 5. no stamp named, but a package was running: blame it
         if last is not None and make_error is not None and not make_error.target.startswith(_META_TARGETS):
             dirname, step = last.package, last.step or None
     if dirname is not None:
@@ -326,7 +350,7 @@ def classify(
             **common,
         )
 
-    # 5. anything else
+    # 6. anything else
     status = f" (exit status {make_error.status} from target '{make_error.target}')" if make_error else ""
     return Failure("other", codes.MAKE_FAILED, f"{what} failed{status}", tail=last_lines, **common)
 

@@ -173,3 +173,24 @@ def test_a_build_resumes_after_the_missing_source_is_provided(tmp_path):
     # same configuration as the failed try: nothing is cleaned, make goes on where it stopped
     assert manifest(tmp_path / "result")["plan"]["actions"] == []
     assert hello_stamp.exists()
+
+
+# -- a layer's hook ----------------------------------------------------------------------------
+
+def test_post_build_hooks_run_and_a_failing_one_is_named_with_its_own_output(tmp_path):
+    fill_dl(tmp_path / "dl")
+    (tmp_path / "ok.sh").write_text('echo "stamped by the hook" > "$1/etc/hooked"\n')
+    board(tmp_path, extra="hooks.post_build = ./ok.sh;")
+    r = sk(["build", "board.sk", "-A", "image", "--dl-dir", "dl"], tmp_path)
+    assert r.code == 0, r.err
+    assert rootfs(tmp_path / "result")["etc/hooked"] == b"stamped by the hook\n"
+
+    (tmp_path / "bad.sh").write_text('echo "checking the target"\necho "no /etc/fstab in $1" >&2\nexit 4\n')
+    board(tmp_path, extra="hooks.post_build = ./bad.sh;")
+    r = sk(["build", "board.sk", "-A", "image", "--dl-dir", "dl"], tmp_path)
+    assert r.code == 1
+    assert "error[E306]: " in r.err
+    assert "the post-build hook of layer 'mini/board' (bad.sh) failed with exit status 4" in r.err
+    assert "no /etc/fstab in" in r.err and "checking the target" in r.err  # the hook's own lines
+    assert "E302" not in r.err and "package 'hello'" not in r.err  # not blamed on the last package
+    assert "fix the hook and build again" in r.err

@@ -489,6 +489,9 @@ def test_a_failing_hook_stops_the_wrapper(tmp_path):
     proc = run_hook(output_of(s, outcome, "hooks") / "post-build.sh", tmp_path / "target")
     assert proc.returncode == 3
     assert (tmp_path / "target/log").read_text() == "one\n"
+    # which hook ran and which failed, in words a failed build is attributed by (E306)
+    assert proc.stdout == "skiffeval: running the post-build hook of layer 'h/one' (l/h/one.sh)\n"
+    assert proc.stderr == "skiffeval: the post-build hook of layer 'h/one' (l/h/one.sh) failed with exit status 3\n"
 
 
 def test_a_wrapper_only_for_the_hooks_given(tmp_path):
