@@ -92,6 +92,7 @@ _META_TARGETS = ("dependencies", "defconfig", "olddefconfig", "savedefconfig", "
 # skiffeval's hook wrappers (builders.layers.hook_wrappers) say which layer's hook runs and failed
 _HOOK_START_RE = re.compile(r"^skiffeval: running the (?P<who>(?P<kind>post-build|post-image) hook of layer '(?P<layer>[^']*)' \((?P<label>.*)\))$")
 _HOOK_FAILED_RE = re.compile(r"^skiffeval: the (?P<who>(?P<kind>post-build|post-image) hook of layer '(?P<layer>[^']*)' \((?P<label>.*)\)) failed with exit status (?P<status>\d+)$")
+_PATCH_FAILED_RE = re.compile(r"Patch failed!  Please fix (?P<name>.+)!$")
 _WRONG_HASH_RE = re.compile(r"ERROR: (?P<file>\S+) has wrong (?P<algo>\w+) hash")
 _NO_HASH_RE = re.compile(r"ERROR: No hash found for (?P<file>\S+)")
 
@@ -173,6 +174,23 @@ def _stamp(error: MakeError | None, output_dir: str | None) -> tuple[str | None,
     if output_dir is not None and not os.path.abspath(parent).startswith(os.path.join(output_dir, "")):
         return None, None
     return os.path.basename(parent), step
+
+
+def _failed_patch(error: MakeError | None, lines: Sequence[str]) -> str | None:
+    """The patch that did not apply: ``support/scripts/apply-patches.sh`` adds each patch's full
+    path to ``<package dir>/.applied_patches_list`` before applying it and says ``Patch failed!
+    Please fix <name>!`` when it does not apply, so the list's last line is the culprit."""
+    said = next((m for m in map(_PATCH_FAILED_RE.search, reversed(lines)) if m), None)
+    if error is None or said is None:
+        return None
+    try:
+        with open(os.path.join(os.path.dirname(error.target), ".applied_patches_list"), encoding="utf-8", errors="replace") as f:
+            applied = [line.strip() for line in f if line.strip()]
+    except OSError:
+        return None
+    if applied and os.path.basename(applied[-1]) == said["name"]:
+        return applied[-1]
+    return None
 
 
 def _package_of_dir(dirname: str, show_info: ShowInfo | None, tracker: ProgressTracker | None) -> str:
@@ -342,11 +360,14 @@ def classify(
                 **common,
             )
         step_text = f" at step '{step}'" if step else ""
+        patch = _failed_patch(make_error, context) if step == "patch" else None
         return Failure(
             "package", codes.PACKAGE_FAILED,
-            f"package '{package}'" + (f" {version}" if version else "") + f" failed{step_text}",
+            f"package '{package}'" + (f" {version}" if version else "") + f" failed{step_text}"
+            + (f": the patch '{os.path.basename(patch)}' does not apply" if patch else ""),
             package=package, version=version, step=step, tail=tail,
-            help=(f"to retry it from scratch, rebuild after 'make {package}-dirclean'",),
+            help=((f"the patch is {patch}",) if patch else ())
+            + (f"to retry it from scratch, rebuild after 'make {package}-dirclean'",),
             **common,
         )
 

@@ -7,6 +7,7 @@ records, the fixture's stamp files (which packages were really rebuilt) and the 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -330,3 +331,15 @@ def test_a_package_that_now_installs_other_files_leaves_none_of_the_old_ones(b):
     assert "usr/share/probe-b" in files and "usr/share/probe-a" not in files
     b.build("--pure", "-o", "pure")
     assert rootfs(b.d / "pure") == files
+
+
+def test_a_patch_that_does_not_apply_is_named(b):
+    b.build()
+    b.patch("libfoo", "0002-clash.patch", "FAIL: this hunk does not match libfoo's sources\n")
+    r = sk(["build", "board.sk", "-A", "image", "--dl-dir", "dl"], b.d)
+    assert r.code == 1
+    assert "error[E302]: " in r.err
+    assert "package 'libfoo' 2.1 failed at step 'patch': the patch '0002-clash.patch' does not apply" in r.err
+    # where it is: the system's patch directories in the store, under the layer that gave it
+    assert re.search(r"help: the patch is \S+-mini-patches/buildroot/\d\d-mini-board/libfoo/0002-clash\.patch", r.err), r.err
+    assert "Patch failed!  Please fix 0002-clash.patch!" in r.err  # the package's own last lines
