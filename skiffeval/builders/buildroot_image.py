@@ -36,6 +36,7 @@ from skiffeval.builders.registry import register_builder
 from skiffeval.buildroot import BuildState, Buildroot, Invocation, parse_show_info, plan
 from skiffeval.buildroot.driver import installed_files
 from skiffeval.buildroot.incremental import DEFAULT_TRACKED_SYMBOLS
+from skiffeval.buildroot.progress import ProgressEvent
 from skiffeval.kconfig import read_buildroot_source
 from skiffeval.store.build import BuildContext
 from skiffeval.store.locks import FileLock
@@ -208,10 +209,19 @@ def image(ctx: BuildContext) -> None:
                 return
     output = os.path.join(builds, spec["system"])
     # one build at a time in a kept build directory (two configurations of one system name
-    # built at once would otherwise run make in the same O=)
-    with FileLock(ctx.store_root / ".skiffeval" / "locks" / f"build-{spec['system']}.lock"):
+    # built at once would otherwise run make in the same O=); a build that waits says so
+    lock = FileLock(ctx.store_root / ".skiffeval" / "locks" / f"build-{spec['system']}.lock")
+    if not lock.acquire(blocking=False):
+        message = f"waiting: another build of system '{spec['system']}' is using its build directory {output}"
+        ctx.log.write(message + "\n")
+        if SETTINGS.on_progress is not None:
+            SETTINGS.on_progress(ctx.drv.name, ProgressEvent("", "", "wait", message, 0, None, 0.0, 0))
+        lock.acquire()
+    try:
         os.makedirs(output, exist_ok=True)
         _build_image(ctx, spec, output)
+    finally:
+        lock.release()
 
 
 PURE_PREFIX = "pure-"

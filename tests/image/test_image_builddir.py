@@ -64,6 +64,7 @@ def test_systems_of_one_name_built_at_once_do_not_share_a_build_directory(tmp_pa
     board(tmp_path, buildroot='BR2_PACKAGE_SLOW = true; BR2_PACKAGE_HELLO_GREETING = "b";', source=source, file="b.sk")
     r = sk(["build", "a.sk", "b.sk", "-A", "image", "--dl-dir", "dl", "-j", "2"], tmp_path)
     assert r.code == 0, r.err
+    assert "waiting: another build of system 'mini' is using its build directory" in r.err  # the second says why it waits
     overlaps = tmp_path / "store" / ".skiffeval" / "builds" / "overlaps"
     assert not overlaps.exists(), overlaps.read_text()
     assert rootfs(tmp_path / "result")["usr/bin/hello"] == b"hello 1.0 says a with libfoo\n"
