@@ -107,6 +107,10 @@ def store_gc(dry_run: bool, ctx: Context) -> None:
 
     report = _existing_store(ctx).gc(dry_run=dry_run)
     pure = leftover_pure_builds(ctx.session.store.root, delete=not dry_run)
+    if not dry_run:
+        from skiffeval.session.drvindex import prune_index
+
+        prune_index(ctx.session.store)  # the query index forgets what was deleted
     if ctx.output.json:
         doc = _doc(report)
         doc["pure_builds"] = [{"path": path, "bytes": size} for path, size in pure]

@@ -32,7 +32,7 @@ from skiffeval.derivation import Derivation
 if TYPE_CHECKING:  # pragma: no cover
     from skiffeval.session.core import Session
 
-__all__ = ["KINDS", "Site", "kind_of_builder", "derivation_sites", "edge_sites", "index_records"]
+__all__ = ["KINDS", "Site", "kind_of_builder", "derivation_sites", "edge_sites", "index_records", "prune_index"]
 
 KINDS: dict[str, str] = {
     "config-merge": "config",
@@ -347,6 +347,30 @@ def _insert(index: sqlite3.Connection, recs: Sequence[_Rec]) -> None:
     with index:
         index.executemany(f"INSERT OR IGNORE INTO {_INDEX_TABLE} VALUES (?, ?)", rows)
         index.executemany(f"INSERT OR IGNORE INTO {_EDGES_TABLE} VALUES (?, ?)", edges)
+
+
+def prune_index(store: Any) -> int:
+    """Drop the index rows of derivations the store no longer holds (after ``store gc``) and the
+    tables of earlier row formats; how many rows went.  Best effort, like the index itself."""
+    meta = getattr(store, "meta", None)
+    index = _open_index(str(meta / "query-index.sqlite")) if meta is not None else None
+    if index is None:
+        return 0
+    try:
+        keys = {k for (k,) in store.db.conn().execute("SELECT key FROM derivations")}
+        known = [k for (k,) in index.execute(f"SELECT key FROM {_INDEX_TABLE}")]
+        gone = [(k,) for k in known if k not in keys]
+        with index:
+            index.executemany(f"DELETE FROM {_INDEX_TABLE} WHERE key = ?", gone)
+            index.executemany(f"DELETE FROM {_EDGES_TABLE} WHERE parent = ?", gone)
+            for (table,) in list(index.execute("SELECT name FROM sqlite_master WHERE type = 'table'")):
+                if table not in (_INDEX_TABLE, _EDGES_TABLE):
+                    index.execute(f'DROP TABLE "{table}"')
+        return len(gone)
+    except sqlite3.Error:
+        return 0
+    finally:
+        index.close()
 
 
 def index_records(store: Any, drvs: Iterable[Derivation]) -> int:

@@ -71,6 +71,16 @@ def test_gc_keeps_what_a_root_reaches_and_deletes_the_rest(built: Path) -> None:
     assert all(not (built / "store" / name).exists() for name in r["deleted"])
     after = _info(built)
     assert after["outputs"] < before["outputs"]
+    # the query index keeps rows only for the derivations the store still holds
+    import sqlite3
+
+    from skiffeval.session.drvindex import _INDEX_TABLE
+
+    conn = sqlite3.connect(built / "store" / ".skiffeval" / "query-index.sqlite")
+    indexed = {k for (k,) in conn.execute(f"SELECT key FROM {_INDEX_TABLE}")}
+    conn.close()
+    held = {p.name.split("-", 1)[0] for p in (built / "store").iterdir() if p.name.endswith(".drv")}
+    assert indexed <= held and len(indexed) < before["derivations"]
     ok(["build", "board.sk"], built)  # everything comes back
     assert _info(built)["realisations"] == before["realisations"]
 
