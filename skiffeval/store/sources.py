@@ -15,7 +15,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from skiffeval.derivation import StorePath
+from skiffeval.diagnostics import SkiffError
 from skiffeval.derivation.storepath import check_name
+from skiffeval.store.codes import IMPORT_FAILED
 from skiffeval.store.tree import CacheMiss, SourceWalk, hash_bytes
 from skiffeval.store.treeops import STORE_MTIME_NS, CopyWalk, remove_tree
 
@@ -36,6 +38,7 @@ def add_path(store: LocalStore, path: str | os.PathLike[str], name: str | None =
     src = os.path.abspath(path)
     name = name if name is not None else os.path.basename(src.rstrip("/"))
     check_name(name)
+    _not_around_the_store(store, src)
     bexclude = frozenset(os.fsencode(x) for x in exclude)
     with store.shared_lock():
         cache = load_stat_cache(store, src)
@@ -65,11 +68,23 @@ def add_path(store: LocalStore, path: str | os.PathLike[str], name: str | None =
         return sp
 
 
+def _not_around_the_store(store: LocalStore, src: str) -> None:
+    """A tree that holds the store cannot be imported into it (it would copy the store into
+    itself, ever larger): say so before reading anything."""
+    real_src, root = os.path.realpath(src), os.path.realpath(store.root)
+    if root == real_src or root.startswith(os.path.join(real_src, "")):
+        raise SkiffError(
+            IMPORT_FAILED, f"cannot import '{src}': it contains the store '{root}'",
+            help=["give a directory beside the store, not one around it (or keep the store elsewhere: --store, SKIFFEVAL_STORE)"],
+        )
+
+
 def hash_source(store: LocalStore, path: str | os.PathLike[str], name: str | None = None) -> StorePath:
     """The store path ``add_path`` would give, without importing (uses and fills the cache)."""
     src = os.path.abspath(path)
     name = name if name is not None else os.path.basename(src.rstrip("/"))
     check_name(name)
+    _not_around_the_store(store, src)
     cache = load_stat_cache(store, src)
     walk = SourceWalk(cache, now_ns=time.time_ns())
     th = walk.hash(src)

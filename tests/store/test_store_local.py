@@ -221,3 +221,17 @@ def test_memory_store_basics(tmp_path: Path) -> None:
     assert m.add_bytes("n", b"x") == local.add_bytes("n", b"x")
     assert m.is_valid(m.add_bytes("n", b"x"))
     assert m.references(drvs[2].drv_path) == sorted(d.drv_path for d in drvs[:2])
+
+
+def test_a_tree_around_the_store_is_refused_before_anything_is_read(store: LocalStore, tmp_path: Path) -> None:
+    (tmp_path / "notes").write_text("beside the store\n")
+    for around in (tmp_path, store.root, tmp_path / "store" / ".." ):
+        with pytest.raises(SkiffError) as info:
+            store.add_path(around)
+        assert info.value.code.code == "E116" and "contains the store" in info.value.message
+        with pytest.raises(SkiffError):
+            store.hash_source(around)
+    assert [p for p in os.listdir(store.root) if not p.startswith(".")] == []  # nothing was copied
+    (tmp_path / "beside").mkdir()
+    (tmp_path / "beside" / "f").write_text("x\n")
+    assert store.is_valid(store.add_path(tmp_path / "beside"))  # a sibling of the store is fine
