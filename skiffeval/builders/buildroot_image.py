@@ -146,13 +146,15 @@ def external_fingerprints(externals: list[str]) -> tuple[dict[str, str], dict[st
 
 def overlay_files(config: str) -> list[str]:
     """The files and symlinks the root-filesystem overlays put into ``target/`` (paths relative
-    to it, sorted): what a later build must take out again when an overlay no longer has them."""
+    to it, sorted), and their directories (with a trailing ``/``): what a later build must take
+    out again when an overlay no longer has them."""
     m = _OVERLAYS.search(config)
     found: set[str] = set()
     for d in (m.group(1).split() if m else ()):
         for top, dirs, files in os.walk(d):
             for name in files + [x for x in dirs if os.path.islink(os.path.join(top, x))]:
                 found.add(os.path.relpath(os.path.join(top, name), d))
+            found.update(os.path.relpath(os.path.join(top, x), d) + "/" for x in dirs if not os.path.islink(os.path.join(top, x)))
     return sorted(found)
 
 

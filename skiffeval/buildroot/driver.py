@@ -204,12 +204,19 @@ class Buildroot:
         if plan.full_clean:
             return [self.clean()]
         for path in plan.removals:
-            self._unlink("target", path)
+            if not path.endswith("/"):
+                self._unlink("target", path)
         cleaned = set(plan.packages)
+        installed_in_target: set[str] = set()
         for tree, _list in INSTALL_TREES:
             for path, owners in installed_files(self.output, tree).items():
                 if cleaned.issuperset(owners):
                     self._unlink(tree, path)
+                elif tree == "target":
+                    installed_in_target.add(path)
+        for path in plan.removals:
+            if path.endswith("/"):
+                self._rmdir_overlay_dir(path.rstrip("/"), installed_in_target)
         by_make = []
         per_package = self._config_has("BR2_PER_PACKAGE_DIRECTORIES")
         os.makedirs(self.log_dir, exist_ok=True)
@@ -237,6 +244,25 @@ class Buildroot:
                 return f"\n{symbol}=y\n" in "\n" + f.read()
         except OSError:
             return False
+
+    def _rmdir_overlay_dir(self, path: str, installed: set[str]) -> None:
+        """Delete the directory ``target/<path>`` an overlay alone had made, if it is empty now
+        and neither Buildroot's skeleton nor a package (still built) has anything there — a
+        ``--pure`` build would not have it.  (A package that makes an empty directory and
+        installs nothing into it is not in its file list: that one case stays unseen.)"""
+        root = os.path.join(self.output, "target")
+        full = os.path.normpath(os.path.join(root, path))
+        if not full.startswith(root + os.sep) or os.path.islink(full) or not os.path.isdir(full):
+            return
+        if os.path.isdir(os.path.join(self.invocation.source, "system", "skeleton", path)):
+            return
+        prefix = path + "/"
+        if any(p.startswith(prefix) for p in installed):
+            return
+        try:
+            os.rmdir(full)
+        except OSError:  # not empty: something else put a file there
+            pass
 
     def _unlink(self, tree: str, path: str) -> None:
         """Delete ``<O>/<tree>/<path>`` if it is a file or a symlink inside that tree."""

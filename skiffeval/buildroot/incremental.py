@@ -174,7 +174,8 @@ class BuildState:
 @attrs.frozen(order=True)
 class Action:
     """One step of a plan: ``kind`` ``clean`` (``package`` None), ``dirclean``, or ``remove``
-    (``path``: a file of ``target/`` that only an overlay had put there), with reasons."""
+    (``path``: a file of ``target/`` that only an overlay had put there; a directory when it
+    ends with ``/``, removed only if nothing else left anything in it), with reasons."""
 
     kind: str
     package: str | None
@@ -185,6 +186,8 @@ class Action:
     def target(self) -> str:
         """The make target (``clean``, ``<pkg>-dirclean``), or ``rm target/<path>``."""
         if self.kind == "remove":
+            if self.path is not None and self.path.endswith("/"):
+                return f"rmdir target/{self.path[:-1]}"
             return f"rm target/{self.path}"
         return "clean" if self.kind == "clean" else f"{self.package}-dirclean"
 
@@ -396,7 +399,12 @@ def plan(previous: BuildState | None, new: BuildState, file_owners: Mapping[str,
     # (after the cascade: a package reinstalled for its own file changes nothing it is built from)
     removals: list[Action] = []
     owners = file_owners or {}
+    # directories a package still built has installed into: they stay whatever the overlays do
+    package_dirs = {parent + "/" for path, pkgs in owners.items() if any(p in new_pkgs for p in pkgs)
+                    for parent in _parents(path)}
     for path in sorted(previous.overlay_files - new.overlay_files):
+        if path in package_dirs:
+            continue
         why = f"the overlays no longer have '{path}'"
         rebuilt = [p for p in sorted(set(owners.get(path, ()))) if p in new_pkgs and p in old_pkgs]
         for pkg in rebuilt:
@@ -404,9 +412,17 @@ def plan(previous: BuildState | None, new: BuildState, file_owners: Mapping[str,
         if not rebuilt:
             removals.append(Action("remove", None, (why,), path))
 
+    # files first, then directories, deepest first (each is removed only once empty)
+    removals.sort(key=lambda a: (a.path.endswith("/"), -a.path.count("/") if a.path.endswith("/") else 0, a.path))
     notes.extend(f"'{p}' is new: make builds it" for p in sorted(added))
     actions = tuple(removals) + tuple(Action("dirclean", p, tuple(r)) for p, r in sorted(reasons.items()))
     return Plan(False, actions, tuple(notes))
+
+
+def _parents(path: str) -> list[str]:
+    """``a/b/c`` -> ``["a", "a/b"]``."""
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
 def _cascade(reasons: dict[str, list[str]], info: ShowInfo | None, built: frozenset[str] | set[str]) -> None:

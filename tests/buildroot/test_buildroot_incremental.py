@@ -216,3 +216,8 @@ def test_files_an_overlay_no_longer_has_are_removed_or_given_back_by_their_packa
     assert plan(old, new).removals == ("etc/issue", "etc/motd", "usr/bin/busybox")
     # files the overlays still have, or added ones, need nothing
     assert plan(new, state(overlay_files={"etc/kept", "etc/new", "etc/more"})).actions == ()
+    # directories (a trailing /) come after the files, deepest first
+    dirs = plan(state(overlay_files={"opt/", "opt/app/", "opt/app/bin/", "opt/app/bin/run", "etc/", "etc/x"}),
+                state(overlay_files={"etc/", "etc/x"}))
+    assert [a["target"] for a in dirs.to_json()["actions"]] == [
+        "rm target/opt/app/bin/run", "rmdir target/opt/app/bin", "rmdir target/opt/app", "rmdir target/opt"]

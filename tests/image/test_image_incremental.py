@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -343,3 +344,26 @@ def test_a_patch_that_does_not_apply_is_named(b):
     # where it is: the system's patch directories in the store, under the layer that gave it
     assert re.search(r"help: the patch is \S+-mini-patches/buildroot/\d\d-mini-board/libfoo/0002-clash\.patch", r.err), r.err
     assert "Patch failed!  Please fix 0002-clash.patch!" in r.err  # the package's own last lines
+
+
+def _dirs(result_link: Path) -> set[str]:
+    with tarfile.open(result_link / "images" / "rootfs.tar") as tar:
+        return {m.name.removeprefix("./") for m in tar.getmembers() if m.isdir()}
+
+
+def test_a_directory_only_the_overlays_made_goes_with_them(b):
+    b.write(BASE, overlay='"etc/myapp/conf.d/a.conf" = "a\\n"; "usr/bin/hello-extra" = "x\\n";')
+    b.build()
+    assert {"etc/myapp", "etc/myapp/conf.d"} <= _dirs(b.d / "result")
+    b.write(BASE, overlay='"etc/other" = "other\\n";')
+    b.build()
+    assert plan_targets(b.d / "result") == [
+        "rm target/etc/myapp/conf.d/a.conf", "rm target/usr/bin/hello-extra",
+        "rmdir target/etc/myapp/conf.d", "rmdir target/etc/myapp",
+    ]  # deepest first; usr/bin and usr stay: the hello package installs into them
+    dirs = _dirs(b.d / "result")
+    assert "etc/myapp" not in dirs and "etc/myapp/conf.d" not in dirs
+    assert "usr/bin" in dirs and "etc" in dirs  # a package's files are there; the overlay still has etc/
+    # the same image as a build from scratch, directories included
+    b.build("--pure", "-o", "pure")
+    assert _dirs(b.d / "pure") == dirs and rootfs(b.d / "pure") == rootfs(b.d / "result")
