@@ -90,8 +90,9 @@ _GIT_FATAL_RE = re.compile(r"fatal: (?:unable to access|repository) '(?P<url>[^'
 _META_TARGETS = ("dependencies", "defconfig", "olddefconfig", "savedefconfig", "show-info", "outputmakefile",
                  "target-finalize", "target-post-image")  # (the post-build and post-image scripts run there)
 # skiffeval's hook wrappers (builders.layers.hook_wrappers) say which layer's hook runs and failed
-_HOOK_START_RE = re.compile(r"^skiffeval: running the (?P<who>(?P<kind>post-build|post-image) hook of layer '(?P<layer>[^']*)' \((?P<label>.*)\))$")
-_HOOK_FAILED_RE = re.compile(r"^skiffeval: the (?P<who>(?P<kind>post-build|post-image) hook of layer '(?P<layer>[^']*)' \((?P<label>.*)\)) failed with exit status (?P<status>\d+)$")
+_HOOK = r"(?P<who>(?P<kind>post-build|post-image) hook of layer '(?P<layer>[^']*)' \((?P<label>.*)\))"
+_HOOK_START_RE = re.compile(rf"^skiffeval: running the {_HOOK}$")
+_HOOK_FAILED_RE = re.compile(rf"^skiffeval: the {_HOOK} failed with exit status (?P<status>\d+)$")
 _PATCH_FAILED_RE = re.compile(r"Patch failed!  Please fix (?P<name>.+)!$")
 _WRONG_HASH_RE = re.compile(r"ERROR: (?P<file>\S+) has wrong (?P<algo>\w+) hash")
 _NO_HASH_RE = re.compile(r"ERROR: No hash found for (?P<file>\S+)")
@@ -292,10 +293,10 @@ def classify(
         )
 
     # 2. a layer's hook (the wrapper names it); its own output is what it printed after it started
-    failed = next((m for m in map(_HOOK_FAILED_RE.match, reversed(lines)) if m), None)
+    end, failed = next(((i, m) for i in range(len(lines) - 1, -1, -1) if (m := _HOOK_FAILED_RE.match(lines[i]))), (0, None))
     if failed is not None:
-        end = max(i for i, line in enumerate(lines) if _HOOK_FAILED_RE.match(line))
-        start = max((i for i, line in enumerate(lines[:end]) if (m := _HOOK_START_RE.match(line)) and m["who"] == failed["who"]), default=-1)
+        start = next((i for i in range(end - 1, -1, -1)
+                      if (m := _HOOK_START_RE.match(lines[i])) and m["who"] == failed["who"]), -1)
         own = tuple(lines[start + 1:end][-TAIL_LINES:]) or last_lines
         script = "BR2_ROOTFS_POST_BUILD_SCRIPT" if failed["kind"] == "post-build" else "BR2_ROOTFS_POST_IMAGE_SCRIPT"
         return Failure(

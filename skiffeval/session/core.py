@@ -507,10 +507,9 @@ def _image_view(session: Session, system: str, image: Path) -> Path:
         f"the kept build directory of '{system}' holds another configuration's build; "
         f"BUILDROOT_DIR is {view}, which has this image's images/ and .config only",
         None,
-        help=(f"rebuild it there with 'skiffeval build <board> -A image' after a change, or use --pure builds",),
+        help=("rebuild it there with 'skiffeval build <board> -A image' after a change, or use --pure builds",),
     ))
     return view
-    return env
 
 
 def resolve_placeholders(session: Session, text: str) -> str:

@@ -243,7 +243,7 @@ class _Reader:
         self.conn = self.store.db.conn()
         self.recs: dict[str, _Rec | None] = {}
         self.new_recs: list[_Rec] = []
-        self.index = _open_index(str(self.store.meta / "query-index.sqlite"))
+        self.index = _open_index(self.store)
 
     def rec(self, ref: str) -> _Rec | None:
         """The record of derivation ``ref`` (a key, or a FOD's content identity), or None."""
@@ -352,8 +352,7 @@ def _insert(index: sqlite3.Connection, recs: Sequence[_Rec]) -> None:
 def prune_index(store: Any) -> int:
     """Drop the index rows of derivations the store no longer holds (after ``store gc``) and the
     tables of earlier row formats; how many rows went.  Best effort, like the index itself."""
-    meta = getattr(store, "meta", None)
-    index = _open_index(str(meta / "query-index.sqlite")) if meta is not None else None
+    index = _open_index(store)
     if index is None:
         return 0
     try:
@@ -377,8 +376,7 @@ def index_records(store: Any, drvs: Iterable[Derivation]) -> int:
     """Add the records of ``drvs`` that the query index lacks (one transaction; best effort);
     how many were added.  A build calls this for what it built, so the first query after a
     build reads index rows rather than re-reading the ``.drv`` files it has just written."""
-    meta = getattr(store, "meta", None)  # a LocalStore; an in-memory store keeps no index
-    index = _open_index(str(meta / "query-index.sqlite")) if meta is not None else None
+    index = _open_index(store)
     if index is None:
         return 0
     try:
@@ -396,7 +394,13 @@ def index_records(store: Any, drvs: Iterable[Derivation]) -> int:
         index.close()
 
 
-def _open_index(path: str) -> sqlite3.Connection | None:
+def _open_index(store: Any) -> sqlite3.Connection | None:
+    """The query index of ``store`` (created if missing), or None: an in-memory store keeps no
+    index, and an index that cannot be opened is only a slower query."""
+    meta = getattr(store, "meta", None)
+    if meta is None:
+        return None
+    path = str(meta / "query-index.sqlite")
     try:
         conn = sqlite3.connect(path, timeout=2.0, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")

@@ -21,7 +21,6 @@ import attrs
 
 from skiffeval.diagnostics import Note, SkiffError, Span, did_you_mean_help
 from skiffeval.eval.builtins.registry import Registry, builtin
-from skiffeval.eval.errors import type_error
 from skiffeval.eval.runtime import expect_attrs
 from skiffeval.eval.values import Attrs, CStr, PathValue, force
 from skiffeval.session.codes import BAD_FRAGMENT, BAD_LAYER, BAD_LAYER_NAME, LAYER_CYCLE, PATH_ESCAPE

@@ -344,18 +344,10 @@ def output_graph(session: Session, targets: Sequence[Target], depth: int | None 
                 b.add(base, base[27:], kind, rec.kind if rec is not None else kind, rec)
             break
         level += 1
-        rows: dict[str, tuple[str, str | None]] = {}
-        refs: dict[str, list[str]] = {base: [] for base in frontier}
         if closure is not None:  # read already: the whole closure at once
             rows, refs = closure
-        for part in _chunks(frontier if closure is None else ()):
-            marks = ",".join("?" * len(part))
-            for base, kind, deriver in c.execute(f"SELECT path, kind, deriver FROM paths WHERE path IN ({marks})", part):
-                rows[base] = (kind, deriver)
-            for referrer, ref in c.execute(f"SELECT referrer, reference FROM refs WHERE referrer IN ({marks})", part):
-                if ref != referrer:  # not a self-reference
-                    refs[referrer].append(ref)
-        if closure is None:
+        else:
+            rows, refs = _output_wave(c, frontier)
             reader.prefetch(d for _k, d in rows.values() if d)
         wave: list[str] = []
         for base in frontier:
@@ -378,6 +370,20 @@ def output_graph(session: Session, targets: Sequence[Target], depth: int | None 
         frontier = wave
     reader.flush()
     return b.finish(roots, {}, {}, reader, as_outputs=True)
+
+
+def _output_wave(c: Any, frontier: list[str]) -> tuple[dict[str, tuple[str, str | None]], dict[str, list[str]]]:
+    """The rows (kind, deriver) and references of the paths of one breadth-first wave."""
+    rows: dict[str, tuple[str, str | None]] = {}
+    refs: dict[str, list[str]] = {base: [] for base in frontier}
+    for part in _chunks(frontier):
+        marks = ",".join("?" * len(part))
+        for base, kind, deriver in c.execute(f"SELECT path, kind, deriver FROM paths WHERE path IN ({marks})", part):
+            rows[base] = (kind, deriver)
+        for referrer, ref in c.execute(f"SELECT referrer, reference FROM refs WHERE referrer IN ({marks})", part):
+            if ref != referrer:  # not a self-reference
+                refs[referrer].append(ref)
+    return rows, refs
 
 
 def _output_closure(c: Any, roots: list[str]) -> tuple[dict[str, tuple[str, str | None]], dict[str, list[str]]]:

@@ -568,7 +568,7 @@ def system_builtins(host: SystemHost) -> Registry:
                                  help=did_you_mean_help(key, SYSTEM_FIELDS) or [f"the fields are {', '.join(sorted(SYSTEM_FIELDS))}"])
         name = force(spec.values.get("name", "system"))
         if type(name) is not str or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9+._-]*", name):
-            raise SkiffError(BAD_SYSTEM, f"the system name must be a string of letters, digits, '.', '_', '+' and '-', found "
+            raise SkiffError(BAD_SYSTEM, "the system name must be a string of letters, digits, '.', '_', '+' and '-', found "
                              + (f"'{name}'" if type(name) in (str, CStr) else _describe(name)), spec.span_of("name") or span)
         if "layers" not in spec.values:
             raise SkiffError(BAD_SYSTEM, "a system needs 'layers' (a list of layers)", span)

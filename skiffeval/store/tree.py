@@ -302,7 +302,6 @@ class SourceWalk:
         old = self.cache.get(rel, _EMPTY)
         new: dict[bytes, Any] = {}
         self.new_cache[rel] = new
-        probe = self.probe
         size = hits = 0
         for e in entries:
             name = e.name

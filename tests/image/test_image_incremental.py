@@ -261,7 +261,9 @@ def test_a_changed_custom_kernel_configuration_dircleans_linux(b):
     assert rootfs(b.d / "result")["boot/kernel-config"] == b"linux 6.1: CONFIG_A=y CONFIG_B=y CONFIG_NET=y \n"
 
 
-def test_a_changed_external_tree_rebuilds_its_packages(tmp_path):
+def _board_with_external(tmp_path: Path) -> Board:
+    """A board whose layer adds a copy of the fixture external tree (``ext/``) and enables its
+    package; built once."""
     import shutil
 
     from tests.buildroot.helpers import EXTERNAL
@@ -270,6 +272,11 @@ def test_a_changed_external_tree_rebuilds_its_packages(tmp_path):
     shutil.copytree(EXTERNAL, b.d / "ext")
     b.write(BASE + " BR2_PACKAGE_EXTPKG = true;", EXTRA + " external = [ ./ext ];")
     b.build()
+    return b
+
+
+def test_a_changed_external_tree_rebuilds_its_packages(tmp_path):
+    b = _board_with_external(tmp_path)
     assert rootfs(b.d / "result")["usr/bin/extpkg"] == b"extpkg 1.2 from the fixture external tree of skiffeval\n"
     recipe = b.d / "ext" / "package" / "extpkg" / "extpkg.mk"
     recipe.write_text(recipe.read_text().replace(" from ", " of "))
@@ -306,14 +313,7 @@ def test_an_overlay_file_over_a_packages_own_file_gives_the_packages_file_back(b
 
 
 def test_a_changed_external_mk_is_a_full_clean(tmp_path):
-    import shutil
-
-    from tests.buildroot.helpers import EXTERNAL
-
-    b = Board(tmp_path / "board")
-    shutil.copytree(EXTERNAL, b.d / "ext")
-    b.write(BASE + " BR2_PACKAGE_EXTPKG = true;", EXTRA + " external = [ ./ext ];")
-    b.build()
+    b = _board_with_external(tmp_path)
     mk = b.d / "ext" / "external.mk"
     mk.write_text(mk.read_text() + "# changed\n")
     b.build()

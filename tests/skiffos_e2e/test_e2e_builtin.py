@@ -141,21 +141,29 @@ def test_show_derivation_of_a_view(board):
     assert drv["env"]["src"] == f"${{inputs.{NAME}-configure.out}}/kernel/config"
 
 
-def test_an_edit_changes_only_what_reads_the_file(tmp_path):
+def _tree_copy(tmp_path: pathlib.Path) -> pathlib.Path:
+    """A copy of the fixture tree (edited by the test) and ``sk.sk`` reading it for board/alpha."""
     import shutil
 
     root = tmp_path / "tree"
     shutil.copytree(TREE, root, symlinks=True)
     (tmp_path / "sk.sk").write_text(f'skiffos {{ root = {root}; config = "board/alpha"; }}\n')
+    return root
 
-    def keys():
-        r = skiffeval(["show-derivation", "sk.sk#config"], tmp_path)
-        ((key, drv),) = json.loads(r.out).items()
-        return key, drv["input_srcs"]
 
-    key1, srcs1 = keys()
+def _derivation(tmp_path: pathlib.Path, attr: str) -> tuple[str, dict]:
+    """(key, .drv document) of ``sk.sk#attr``."""
+    r = skiffeval(["show-derivation", f"sk.sk#{attr}"], tmp_path)
+    ((key, drv),) = json.loads(r.out).items()
+    return key, drv
+
+
+def test_an_edit_changes_only_what_reads_the_file(tmp_path):
+    root = _tree_copy(tmp_path)
+    key1, drv1 = _derivation(tmp_path, "config")
     (root / "configs" / "board" / "alpha" / "users" / "10-admin").write_text("x -1 x -1 =x /home/x /bin/sh - X\n")
-    key2, srcs2 = keys()
+    key2, drv2 = _derivation(tmp_path, "config")
+    srcs1, srcs2 = drv1["input_srcs"], drv2["input_srcs"]
     assert key1 != key2
     assert {k for k in srcs1 if srcs1[k] != srcs2[k]} == {"alpha"}
 
@@ -214,19 +222,10 @@ def test_bind_env_has_the_normalized_workspace(board):
 
 
 def test_overlay_depends_only_on_folders_with_an_overlay(tmp_path):
-    import shutil
-
-    root = tmp_path / "tree"
-    shutil.copytree(TREE, root, symlinks=True)
-    (tmp_path / "sk.sk").write_text(f'skiffos {{ root = {root}; config = "board/alpha"; }}\n')
-
-    def overlay():
-        r = skiffeval(["show-derivation", "sk.sk#overlay"], tmp_path)
-        ((key, drv),) = json.loads(r.out).items()
-        return key, sorted(drv["input_srcs"])
-
-    key1, srcs = overlay()
+    root = _tree_copy(tmp_path)
+    key1, drv = _derivation(tmp_path, "overlay")
+    srcs = sorted(drv["input_srcs"])
     (root / "configs" / "base" / "core" / "kernel" / "core").write_text("CONFIG_PRINTK=y\n")  # base/core has no overlay
-    key2, _ = overlay()
+    key2, _ = _derivation(tmp_path, "overlay")
     assert "core" not in srcs
     assert key1 == key2
