@@ -15,7 +15,7 @@ import traceback
 
 import click
 
-from skiffeval.diagnostics import MISSING_DEPENDENCY, InternalError, SkiffError, internal_error_text, render_json, render_text
+from skiffeval.diagnostics import MISSING_DEPENDENCY, USAGE, InternalError, SkiffError, internal_error_text, render_json, render_text
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_INTERNAL"]
 
@@ -33,8 +33,6 @@ def _color(argv: list[str]) -> bool:
 def _usage_error(exc: click.UsageError) -> SkiffError:
     """A usage error in the language's format: ``error[E001]: no such option '--x'`` with the
     usage line and where to get help."""
-    from skiffeval.diagnostics import USAGE
-
     message = exc.format_message().strip()
     help_lines = []
     hint = re.match(r"(?s)(.*?)\.?\s*\(?((?:Did you mean|Possible options)[^()]*?)\)?$", message)
@@ -59,6 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     from skiffeval.cli.output import flush_pending
 
     args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        os.getcwd()
+    except FileNotFoundError:  # every relative path would be meaningless
+        diag = SkiffError(USAGE, "the current directory no longer exists (it was deleted after this shell entered it)",
+                          help=["cd into an existing directory and run the command again"])
+        sys.stderr.write((render_json([diag]) if _wants_json(args) else render_text(diag, color=_color(args))) + "\n")
+        return EXIT_USAGE
     try:
         app.main(args=args, prog_name="skiffeval", standalone_mode=False)
         flush_pending(sys.stderr)

@@ -133,3 +133,23 @@ def test_a_missing_dependency_says_how_to_install_it(built: Path, monkeypatch: p
     r = sk(["query", "tree", "board.sk", "--json"], built)  # the same, as JSON
     (diag,) = json.loads(r.err)["diagnostics"]
     assert (r.code, diag["code"], diag["slug"]) == (1, "E002", "missing-dependency")
+
+
+def test_a_deleted_current_directory_is_a_usage_error(tmp_path: Path) -> None:
+    import contextlib
+    import io
+
+    from skiffeval.cli import main
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    here = os.getcwd()
+    err = io.StringIO()
+    os.chdir(gone)
+    try:
+        gone.rmdir()
+        with contextlib.redirect_stderr(err):
+            code = main(["eval", "--expr", "1"])
+    finally:
+        os.chdir(here)
+    assert code == 2 and "error[E001]: the current directory no longer exists" in err.getvalue()
