@@ -31,7 +31,7 @@ import xxhash
 
 __all__ = ["InputLog", "command_key", "lookup", "save", "FORMAT"]
 
-FORMAT = 5  # 5: tree digests of packed stat numbers in listing order
+FORMAT = 6  # 6: tree records checked by lstat alone (no directory listing)
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -49,41 +49,56 @@ def _kind(mode: int) -> str:
     return "unknown"
 
 
-def _tree(path: str, exclude: frozenset[str] = frozenset()) -> str:
-    """A digest of the stat signature of every entry of a tree (symlinks not followed): it
-    changes when any file is added, removed, or touched.
+def _tree(path: str, exclude: frozenset[str] = frozenset()) -> list[str]:
+    """The record of a tree (symlinks not followed) that tells later whether any entry was
+    added, removed, renamed or touched: every entry's path relative to ``path`` ("" for the
+    top) in walk order, and a digest of their five stat numbers packed as 64-bit integers.
 
-    The warm check of a board built with ``--buildroot`` runs this over the whole Buildroot
-    tree (15,000 files, 5,000 folders), so it is one ``lstat`` per entry and little else:
-    per folder, its path, its entries' names and their five stat numbers packed as 64-bit
-    integers.  Entries are taken in the order the file system lists them, not sorted: an
-    unchanged folder lists in the same order, and a folder whose order changed can only give
-    a different digest — a needless re-evaluation, never a stale result.
+    ``_tree_unchanged`` checks it with one ``lstat`` per recorded path and no directory
+    listing: an entry added to, removed from or renamed in a folder changes that folder's
+    mtime and ctime (POSIX), and every folder of the tree is itself a recorded entry, while a
+    file edited in place changes its own numbers.  This matters for the warm check of a board
+    built with ``--buildroot``: the Buildroot tree has 15,000 files in 5,000 folders, and
+    listing the folders cost as much again as the ``lstat`` calls.  The check walks the
+    record's own list, so the order the file system lists entries in does not matter.
     """
-    h = xxhash.xxh3_128()
     st = os.lstat(path)
-    h.update(_pack([st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]))
-    if not stat.S_ISDIR(st.st_mode):
-        return h.hexdigest()
-    isdir = stat.S_ISDIR
-    stack = [path]
-    while stack:
-        top = stack.pop()
-        names: list[str] = [top]
-        numbers: list[int] = []
-        with os.scandir(top) as it:
-            for entry in it:
-                name = entry.name
-                if top == path and name in exclude:
-                    continue
-                est = entry.stat(follow_symlinks=False)
-                names.append(name)
-                numbers += (est.st_size, est.st_mtime_ns, est.st_ctime_ns, est.st_ino, est.st_mode)
-                if isdir(est.st_mode):
-                    stack.append(entry.path)
-        h.update("\0".join(names).encode("utf-8", "surrogateescape"))
-        h.update(_pack(numbers))
-    return h.hexdigest()
+    names: list[str] = [""]
+    numbers: list[int] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]
+    if stat.S_ISDIR(st.st_mode):
+        isdir = stat.S_ISDIR
+        stack = [(path, "")]
+        while stack:
+            top, prefix = stack.pop()
+            with os.scandir(top) as it:
+                for entry in it:
+                    name = entry.name
+                    if not prefix and name in exclude:
+                        continue
+                    est = entry.stat(follow_symlinks=False)
+                    rel = prefix + name
+                    names.append(rel)
+                    numbers += (est.st_size, est.st_mtime_ns, est.st_ctime_ns, est.st_ino, est.st_mode)
+                    if isdir(est.st_mode):
+                        stack.append((entry.path, rel + "/"))
+    return ["\0".join(names), xxhash.xxh3_128_hexdigest(_pack(numbers))]
+
+
+def _tree_unchanged(path: str, record: list[str]) -> bool:
+    """Whether the tree at ``path`` still has the entries and stat numbers of ``record``
+    (``_tree``): one ``lstat`` per recorded entry."""
+    names, digest = record
+    lstat = os.lstat
+    base = os.path.join(path, "")
+    numbers: list[int] = []
+    extend = numbers.extend
+    try:
+        for rel in names.split("\0"):
+            st = lstat(base + rel if rel else path)
+            extend((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode))
+    except OSError:
+        return False
+    return xxhash.xxh3_128_hexdigest(_pack(numbers)) == digest
 
 
 def _pack(numbers: list[int]) -> bytes:
@@ -100,7 +115,7 @@ class InputLog:
         self.files: dict[str, list] = {}
         self.kinds: dict[str, str | None] = {}
         self.dirs: dict[str, list] = {}
-        self.trees: dict[str, str] = {}
+        self.trees: dict[str, list[str]] = {}
         self.commands: dict[str, list[int] | None] = {}
 
     def file(self, path: str, data: bytes) -> None:
@@ -119,9 +134,10 @@ class InputLog:
             self.kinds[path] = None
 
     def tree(self, path: str, exclude: frozenset[str] = frozenset()) -> None:
+        """A tree imported into the store: a record of its entries (``_tree``)."""
         if path not in self.trees:
             try:
-                self.trees[path] = [_tree(path, exclude), sorted(exclude)]
+                self.trees[path] = _tree(path, exclude)
             except OSError:
                 self.kinds[path] = None
 
@@ -170,11 +186,8 @@ def _unchanged(log: dict[str, Any]) -> bool:
                 return False
             if xxhash.xxh3_128_hexdigest("\0".join(sorted(names)).encode("utf-8", "surrogateescape")) != sig[5]:
                 return False
-    for path, (recorded, exclude) in log["trees"].items():
-        try:
-            if _tree(path, frozenset(exclude)) != recorded:
-                return False
-        except OSError:
+    for path, record in log["trees"].items():
+        if not _tree_unchanged(path, record):
             return False
     for path, sig in log["commands"].items():
         try:

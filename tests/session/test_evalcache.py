@@ -4,6 +4,7 @@ what the evaluation read (a file, a listing, an imported tree, an existence chec
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -90,25 +91,36 @@ def test_no_eval_cache_flag(board: Path) -> None:
     time.sleep(0)
 
 
-def test_tree_digest_notices_every_kind_of_change(tmp_path: Path) -> None:
-    from skiffeval.session.evalcache import _tree
+def test_tree_record_notices_every_kind_of_change(tmp_path: Path) -> None:
+    """The record is checked by lstat alone, without listing folders: an added, removed or
+    renamed entry must show through its folder's own numbers."""
+    from skiffeval.session.evalcache import _tree, _tree_unchanged
 
     root = tmp_path / "t"
     (root / "a" / "b").mkdir(parents=True)
     (root / "a" / "b" / "deep").write_text("1\n")
     (root / "top").write_text("x\n")
     (root / ".git").mkdir()
-    first = _tree(str(root), frozenset({".git"}))
-    assert _tree(str(root), frozenset({".git"})) == first  # stable while nothing changes
+    record = _tree(str(root), frozenset({".git"}))
+    assert "" in record[0].split("\0") and "a/b/deep" in record[0].split("\0")
+    assert not any(name.startswith(".git") for name in record[0].split("\0"))
+    assert _tree_unchanged(str(root), record)  # stable while nothing changes
     (root / ".git" / "index").write_text("ignored\n")
-    assert _tree(str(root), frozenset({".git"})) == first  # the excluded entry's contents
-    digests = {first}
-    _touch(root / "a" / "b" / "deep", "2\n")  # a file deep down, edited in place
-    digests.add(_tree(str(root), frozenset({".git"})))
-    os.rename(root / "top", root / "top2")  # renamed: same inode and times, another name
-    digests.add(_tree(str(root), frozenset({".git"})))
-    os.symlink("top2", root / "link")  # a new entry
-    digests.add(_tree(str(root), frozenset({".git"})))
-    os.chmod(root / "top2", 0o755)  # mode only
-    digests.add(_tree(str(root), frozenset({".git"})))
-    assert len(digests) == 5
+    assert _tree_unchanged(str(root), record)  # the excluded entry's contents
+    record = _tree(str(root), frozenset({".git"}))
+    changes = [
+        lambda: _touch(root / "a" / "b" / "deep", "2\n"),  # a file deep down, edited in place
+        lambda: os.rename(root / "top", root / "top2"),  # renamed: same inode and times, another name
+        lambda: os.symlink("top2", root / "a" / "b" / "link"),  # a new entry deep down
+        lambda: os.chmod(root / "top2", 0o755),  # mode only
+        lambda: (root / "a" / "b" / "link").unlink(),  # a removed entry
+        lambda: os.rename(root / "a" / "b" / "deep", root / "a" / "deep"),  # moved up a folder
+        lambda: (root / "a" / "new").mkdir(),  # a new, empty folder
+    ]
+    for change in changes:
+        change()
+        assert not _tree_unchanged(str(root), record)
+        record = _tree(str(root), frozenset({".git"}))
+        assert _tree_unchanged(str(root), record)
+    shutil.rmtree(root / "a")
+    assert not _tree_unchanged(str(root), record)
