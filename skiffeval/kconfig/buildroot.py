@@ -56,6 +56,7 @@ __all__ = [
     "buildroot_spec",
     "find_defconfig",
     "resolve_buildroot",
+    "kconfig_view_files",
 ]
 
 DEFAULT_HOSTCC_MAX_VERSION = 15
@@ -116,6 +117,42 @@ _ARCH_FIXES = (
     (r"i.86", "x86"), (r"sun4u", "sparc64"), (r"arm.*", "arm"), (r"sa110", "arm"),
     (r"ppc64", "powerpc64"), (r"ppc", "powerpc"), (r"macppc", "powerpc"), (r"sh.*", "sh"),
 )
+
+
+def kconfig_view_files(root: str, *, extra: Sequence[str] = ()) -> list[str]:
+    """The files of the Buildroot tree at ``root`` that a resolution reads: its "Kconfig view",
+    as paths relative to ``root``, sorted.
+
+    They are every ``Config.*`` file (``Config.in``, ``Config.in.host``, ``Config.in.legacy``,
+    ``Config.ext``, ``Config.in.options``...: every file a ``source`` statement of Buildroot's
+    Kconfig tree names is called so; ``tests/kconfig`` checks it against what kconfiglib opens
+    on a real tree), the top-level ``Makefile`` (``BR2_VERSION``, ``HOSTCC_MAX_VERSION``),
+    everything under the top-level ``configs/`` (the base defconfigs), and the ``extra`` paths
+    that are files (a base defconfig given by its path in the tree).  ``.git`` is not walked.
+
+    A configuration built from the view equals one built from the whole tree, and the rest of
+    the tree (15,000 files, most of a checkout: ``.mk`` files, patches, board files) neither
+    enters the store for it nor is checked by a warm run.  Folders are listed with
+    ``os.scandir`` and no file is ``stat``ed.
+    """
+    root = os.path.abspath(root)
+    found: list[str] = []
+    stack = [("", root)]
+    while stack:
+        prefix, top = stack.pop()
+        with os.scandir(top) as it:
+            for entry in it:
+                name = entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if prefix or name != ".git":
+                        stack.append((prefix + name + "/", entry.path))
+                elif name.startswith("Config.") or prefix.startswith("configs/") or (not prefix and name == "Makefile"):
+                    found.append(prefix + name)
+    for rel in extra:
+        rel = os.path.normpath(rel)
+        if not rel.startswith(("../", "/")) and rel != ".." and os.path.isfile(os.path.join(root, rel)):
+            found.append(rel)
+    return sorted(set(found))
 
 
 def detect_host(cc: str = "gcc", *, max_version: int = DEFAULT_HOSTCC_MAX_VERSION) -> HostInfo:

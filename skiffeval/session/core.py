@@ -55,6 +55,16 @@ def default_layers_dir() -> str:
 
 
 @attrs.frozen
+class LocalTree:
+    """A directory given by ``--override-input NAME=DIR``, not yet in the store: the derivations
+    that take it import it whole or a view of it (``Session._source``).  It is never a value
+    the language sees: only the system builtins' Buildroot source can be one."""
+
+    path: str
+    exclude: frozenset[str]
+
+
+@attrs.frozen
 class BuildOutcome:
     """What a build produced: per requested target, the derivation, output and store path."""
 
@@ -77,7 +87,7 @@ class Session:
         self._system_host: SystemHost | None = None
         self.inputs = InputLog()  # what evaluation read (for the evaluation cache)
         self._inputs_seen: set[str] = set()  # the names --override-input could have replaced
-        self._override_paths: dict[str, StorePath] = {}  # overridden path -> its store path
+        self._local_imports: dict[tuple[str, str], StorePath] = {}  # (directory, view or "") -> its store path
 
     # -- parts -------------------------------------------------------------------------------
 
@@ -129,7 +139,7 @@ class Session:
             from skiffeval.session.storeio import StoreIO
             from skiffeval.session.system import SystemHost, system_builtins
 
-            host = self._system_host = SystemHost(self.table, self.host_info, self._override)
+            host = self._system_host = SystemHost(self.table, self.host_info, self._override, self._source)
             registries = [derivation_builtins(self.table), layer_builtins(), system_builtins(host), skiffos_builtins(host, self.warnings)]
             self.io = StoreIO(self.store, self.inputs)
             self._evaluator = Evaluator(self.io, self.search_path, registries, display_root=self.options.cwd)
@@ -148,7 +158,12 @@ class Session:
         return self._host
 
     def _override(self, name: str, value: Any, span: Span | None) -> Any:
-        """The input ``name`` as given by ``--override-input`` (hashed into the store), or ``value``."""
+        """The input ``name`` as given by ``--override-input``, or ``value``.
+
+        A directory is not imported here but returned as a ``LocalTree``: the derivations that
+        take it import it whole, or a view of it (``_source``), when they are made.  Only a
+        pinned input's override is imported at once, to compare it with its pin (W150).
+        """
         overrides = dict(self.options.overrides)
         self._inputs_seen.add(name)
         if name not in overrides:
@@ -159,13 +174,9 @@ class Session:
         pinned = self.table.derivation_of(value) if value is not None else None
         # a checkout's .git is not part of its tree (fetchgit's output has none)
         exclude = frozenset({".git"}) if os.path.isdir(os.path.join(path, ".git")) else frozenset()
-        from skiffeval.session.storeio import store_name
-
-        sp = self.store.add_path(path, store_name(path), exclude)
-        self.inputs.tree(path, exclude)
-        self._override_paths[path] = sp
+        tree = LocalTree(path, exclude)
         if pinned is not None and pinned[0].fixed is not None:
-            actual = self.store.path_info(sp).sha256
+            actual = self.store.path_info(self._import_whole(tree)).sha256
             if actual != pinned[0].fixed.sha256:
                 self.warnings.append(
                     Diagnostic(
@@ -177,11 +188,61 @@ class Session:
                         help=(f"pin it with hash = \"sha256:{actual}\" if this tree is the one you mean",),
                     )
                 )
-        text = str(self.store.real_path(sp))
+        if os.path.isfile(path):
+            return self._source_string(self._import_whole(tree))
+        return tree
+
+    def _import_whole(self, tree: LocalTree) -> StorePath:
+        sp = self._local_imports.get((tree.path, ""))
+        if sp is None:
+            from skiffeval.session.storeio import store_name
+
+            sp = self._local_imports[(tree.path, "")] = self.store.add_path(tree.path, store_name(tree.path), tree.exclude)
+            self.inputs.tree(tree.path, tree.exclude)
+        return sp
+
+    def _source_string(self, sp: StorePath) -> Any:
         from skiffeval.eval.values import CStr
         from skiffeval.session.refs import SourceRef
 
+        text = str(self.store.real_path(sp))
         return CStr(text, frozenset((SourceRef(sp, text),)))
+
+    def _source(self, value: Any, span: Span | None, what: str, *, kconfig_view: Sequence[str] | None = None) -> tuple[str, frozenset]:
+        """The text (a store path) and context of the source ``value`` in a derivation's spec.
+
+        With ``kconfig_view`` (extra files to keep, relative to the tree), a local Buildroot
+        directory — an ``--override-input`` or a path value — enters the store as its Kconfig
+        view (``kconfig_view_files``: the ``Config.*`` files, ``Makefile`` and ``configs/``),
+        named ``<name>-kconfig``: what a resolution reads, and all that a warm run then checks.
+        A Buildroot source that is a derivation's output (``fetchgit``) is already in the
+        store and is taken whole.
+        """
+        from skiffeval.eval.runtime import coerce_to_string
+        from skiffeval.eval.values import PathValue
+
+        if kconfig_view is not None:
+            tree = value if isinstance(value, LocalTree) else None
+            if type(value) is PathValue and os.path.isdir(value.path):
+                tree = LocalTree(value.path, frozenset({".git"}))
+            if tree is not None:
+                return coerce_to_string(self.evaluator, self._source_string(self._import_kconfig_view(tree, tuple(kconfig_view))), span)
+        if isinstance(value, LocalTree):
+            value = self._source_string(self._import_whole(value))
+        return coerce_to_string(self.evaluator, value, span, what=what)
+
+    def _import_kconfig_view(self, tree: LocalTree, extra: tuple[str, ...]) -> StorePath:
+        view = "kconfig:" + "\0".join(extra)
+        sp = self._local_imports.get((tree.path, view))
+        if sp is None:
+            from skiffeval.kconfig.buildroot import kconfig_view_files
+            from skiffeval.session.storeio import store_name
+
+            files = kconfig_view_files(tree.path, extra=extra)
+            name = store_name(tree.path)[:190] + "-kconfig"
+            sp = self._local_imports[(tree.path, view)] = self.store.add_path(tree.path, name, frozenset({".git"}), files)
+            self.inputs.tree(tree.path, frozenset({".git"}), frozenset(files), view)
+        return sp
 
     # -- evaluation ----------------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ def _kind(mode: int) -> str:
     return "unknown"
 
 
-def _tree(path: str, exclude: frozenset[str] = frozenset()) -> list[str]:
+def _tree(path: str, exclude: frozenset[str] = frozenset(), only: frozenset[str] | None = None) -> list[str]:
     """The record of a tree (symlinks not followed) that tells later whether any entry was
     added, removed, renamed or touched: every entry's path relative to ``path`` ("" for the
     top) in walk order, and a digest of their five stat numbers packed as 64-bit integers.
@@ -61,6 +61,10 @@ def _tree(path: str, exclude: frozenset[str] = frozenset()) -> list[str]:
     built with ``--buildroot``: the Buildroot tree has 15,000 files in 5,000 folders, and
     listing the folders cost as much again as the ``lstat`` calls.  The check walks the
     record's own list, so the order the file system lists entries in does not matter.
+
+    With ``only`` (the relative paths of a view's files, ``store.tree.Only``), the files not in
+    it are left out of the record, but every folder stays in: a file that would join the view
+    (a new ``Config.in``, say) shows through its folder.
     """
     st = os.lstat(path)
     names: list[str] = [""]
@@ -75,8 +79,10 @@ def _tree(path: str, exclude: frozenset[str] = frozenset()) -> list[str]:
                     name = entry.name
                     if not prefix and name in exclude:
                         continue
-                    est = entry.stat(follow_symlinks=False)
                     rel = prefix + name
+                    if only is not None and rel not in only and not entry.is_dir(follow_symlinks=False):
+                        continue
+                    est = entry.stat(follow_symlinks=False)
                     names.append(rel)
                     numbers += (est.st_size, est.st_mtime_ns, est.st_ctime_ns, est.st_ino, est.st_mode)
                     if isdir(est.st_mode):
@@ -133,11 +139,14 @@ class InputLog:
         except OSError:
             self.kinds[path] = None
 
-    def tree(self, path: str, exclude: frozenset[str] = frozenset()) -> None:
-        """A tree imported into the store: a record of its entries (``_tree``)."""
-        if path not in self.trees:
+    def tree(self, path: str, exclude: frozenset[str] = frozenset(), only: frozenset[str] | None = None,
+             view: str = "") -> None:
+        """A tree imported into the store: a record of its entries (``_tree``); ``only`` and
+        ``view`` (its name) for a view of the tree."""
+        key = path if not view else f"{path}\0{view}"
+        if key not in self.trees:
             try:
-                self.trees[path] = _tree(path, exclude)
+                self.trees[key] = _tree(path, exclude, only)
             except OSError:
                 self.kinds[path] = None
 
@@ -186,8 +195,8 @@ def _unchanged(log: dict[str, Any]) -> bool:
                 return False
             if xxhash.xxh3_128_hexdigest("\0".join(sorted(names)).encode("utf-8", "surrogateescape")) != sig[5]:
                 return False
-    for path, record in log["trees"].items():
-        if not _tree_unchanged(path, record):
+    for key, record in log["trees"].items():
+        if not _tree_unchanged(key.partition("\0")[0], record):
             return False
     for path, sig in log["commands"].items():
         try:

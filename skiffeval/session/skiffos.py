@@ -35,7 +35,7 @@ from skiffeval.diagnostics import Diagnostic, SkiffError
 from skiffeval.eval.builtins.registry import Registry, builtin
 from skiffeval.eval.errors import type_error
 from skiffeval.eval.runtime import coerce_to_string, expect_attrs, expect_list, expect_plain_string
-from skiffeval.eval.values import Attrs, CStr, PathValue, force
+from skiffeval.eval.values import Attrs, CStr, PathValue, Thunk, force
 from skiffeval.session.codes import BAD_SYSTEM
 from skiffeval.session.drvs import DrvTable
 from skiffeval.session.system import SystemHost, _Spec, buildroot_derivations, no_buildroot
@@ -314,7 +314,7 @@ def skiffos_builtins(host: SystemHost, warnings: list[Diagnostic]) -> Registry:
         if buildroot is not None:
             rspec = _Spec()
             doc = {
-                "buildroot": rspec.add(coerce_to_string(ev, buildroot, br_span, what="the Buildroot source")),
+                "buildroot": rspec.add(host.source(buildroot, br_span, "the Buildroot source", kconfig_view=())),
                 "config": rspec.add(config_text),
                 "provenance": rspec.add(coerce_to_string(ev, table.value(provenance_drv), span)),
                 "external": rspec.add(config_text) if out.br2_external else None,
@@ -322,8 +322,18 @@ def skiffos_builtins(host: SystemHost, warnings: list[Diagnostic]) -> Registry:
             }
             drv = table.make(f"{name}-resolved", ("builtin:kconfig-resolve", frozenset()), (), {"spec": rspec.text(doc)}, outputs=("out", "report"), span=span)
             result_attrs["resolved"] = table.value(drv)
-            result_attrs.update(buildroot_derivations(ev, table, name, buildroot, br_span, result_attrs["resolved"],
+            # show_info and image take the whole Buildroot tree: made only when asked for, so a
+            # configuration reads no more of it than its Kconfig view
+            made: dict[str, Any] = {}
+
+            def whole_tree(attr: str, resolved=result_attrs["resolved"], buildroot=buildroot) -> Any:
+                if not made:
+                    made.update(buildroot_derivations(host, ev, table, name, buildroot, br_span, resolved,
                                                       config_value if out.br2_external else None, span))
+                return made[attr]
+
+            for attr in ("show_info", "image"):
+                result_attrs[attr] = Thunk(lambda _env, attr=attr: whole_tree(attr), None, (f"attribute '{attr}'", span))
         else:
             for attr in ("resolved", "show_info", "image"):
                 result_attrs[attr] = no_buildroot(name, attr, span)

@@ -53,10 +53,15 @@ SYSTEM_FIELDS = {
 class SystemHost:
     """What the system builtins need from the session besides the derivation table."""
 
-    def __init__(self, table: DrvTable, host_info: Callable[[], dict[str, str]], override: Callable[[str, Any, Span | None], Any]) -> None:
+    def __init__(self, table: DrvTable, host_info: Callable[[], dict[str, str]], override: Callable[[str, Any, Span | None], Any],
+                 source: Callable[..., tuple[str, frozenset]]) -> None:
         self.table = table
         self.host_info = host_info
+        # the Buildroot source as --override-input gives it (a directory is imported later)
         self.override = override
+        # source(value, span, what, kconfig_view=None): the Buildroot source's text in a spec,
+        # whole or (kconfig_view: extra files) the Kconfig view of a local tree
+        self.source = source
         # label -> absolute path of every file a derivation names by label (for messages)
         self.labels: dict[str, str] = {}
         # system name -> its layers in order, as the last evaluation of it saw them
@@ -393,14 +398,17 @@ class _SystemBuilder:
         # Buildroot's configs/, or a file of the layer, which becomes an input)
         spec = _Spec()
         base_defconfig = None
+        base_in_tree: tuple[str, ...] = ()  # a base defconfig named by its path in the Buildroot tree
         for layer in self.layers:
             value = layer.get("defconfig")
             if value is not None:
                 span = layer.field_span("defconfig")
                 if type(value) is PathValue:
                     base_defconfig = self._path_item(layer, value, span, "defconfig", spec, "file")["path"]
+                    base_in_tree = ()
                 else:
                     base_defconfig = expect_plain_string(value, span, f"'defconfig' of layer '{layer.name}'")
+                    base_in_tree = (base_defconfig,) if "/" in base_defconfig else ()
         parts = self.fragment_parts("buildroot", spec, "")
         gen_doc = [{"symbol": s, "value": spec.add(v)} for s, v in generated if s != "BR2_TARGET_OPTIMIZATION"]
         gen_doc += [{"symbol": s, "value": spec.add(v)} for s, v in generated if s == "BR2_TARGET_OPTIMIZATION"]
@@ -412,10 +420,10 @@ class _SystemBuilder:
 
         def made(_env: Any) -> dict[str, Any]:
             if not lazy:
-                lazy["resolved"] = self._resolved(config, external_drv, buildroot, buildroot_span)
+                lazy["resolved"] = self._resolved(config, external_drv, buildroot, buildroot_span, base_in_tree)
                 if buildroot is not None:
                     lazy.update(buildroot_derivations(
-                        self.ev, self.table, self.name, buildroot, buildroot_span, lazy["resolved"],
+                        self.host, self.ev, self.table, self.name, buildroot, buildroot_span, lazy["resolved"],
                         self.value(external_drv) if external_drv is not None else None, self.span,
                     ))
             return lazy
@@ -436,12 +444,14 @@ class _SystemBuilder:
         result.values["system"] = self.name
         return result
 
-    def _resolved(self, config, external_drv, buildroot: Any, span: Span | None) -> Any:
+    def _resolved(self, config, external_drv, buildroot: Any, span: Span | None, base_in_tree: tuple[str, ...]) -> Any:
+        """``resolved`` reads the Kconfig view of a local Buildroot tree (and the base
+        defconfig, when it is named by its path in the tree)."""
         if buildroot is None:
             return no_buildroot(self.name, "resolved", self.span)
         spec = _Spec()
         doc = {
-            "buildroot": spec.add(coerce_to_string(self.ev, buildroot, span, what="the Buildroot source")),
+            "buildroot": spec.add(self.host.source(buildroot, span, "the Buildroot source", kconfig_view=base_in_tree)),
             "config": spec.add(self.out_text(config)),
             "provenance": spec.add(self.out_text(config, "provenance")),
             "external": spec.add(self.out_text(external_drv)) if external_drv is not None else None,
@@ -465,12 +475,13 @@ def no_buildroot(system: str, attr: str, span: Span | None) -> Thunk:
     return Thunk(missing, None)
 
 
-def buildroot_derivations(ev, table: DrvTable, name: str, buildroot: Any, br_span: Span | None, resolved: Attrs,
+def buildroot_derivations(host: SystemHost, ev, table: DrvTable, name: str, buildroot: Any, br_span: Span | None, resolved: Attrs,
                           external: Attrs | None, span: Span | None) -> dict[str, Attrs]:
-    """A system's ``show_info`` and ``image`` (Buildroot's ``make show-info`` and ``make``)."""
+    """A system's ``show_info`` and ``image`` (Buildroot's ``make show-info`` and ``make``):
+    they take the whole Buildroot tree."""
     spec = _Spec()
     doc = {
-        "buildroot": spec.add(coerce_to_string(ev, buildroot, br_span, what="the Buildroot source")),
+        "buildroot": spec.add(host.source(buildroot, br_span, "the Buildroot source")),
         "resolved": spec.add(coerce_to_string(ev, resolved, span)),
         "external": spec.add(coerce_to_string(ev, external, span)) if external is not None else None,
         "system": name,

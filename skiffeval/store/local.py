@@ -25,7 +25,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -187,11 +187,13 @@ class LocalStore:
 
     # -- sources (sources.py) -------------------------------------------------------------------
 
-    def add_path(self, path: str | os.PathLike[str], name: str | None = None, exclude: frozenset[str] = frozenset()) -> StorePath:
+    def add_path(self, path: str | os.PathLike[str], name: str | None = None, exclude: frozenset[str] = frozenset(),
+                 only: Collection[str] | None = None) -> StorePath:
         """Import a file, symlink or directory tree (symlinks kept as links, never followed);
         re-importing an unchanged tree costs one ``lstat`` per file (``sources.add_path``);
-        ``exclude`` names entries left out at the top of a tree."""
-        return sources.add_path(self, path, name, exclude)
+        ``exclude`` names entries left out at the top of a tree; ``only`` lists the files of a
+        view of the tree (``sources.add_path``)."""
+        return sources.add_path(self, path, name, exclude, only)
 
     def hash_source(self, path: str | os.PathLike[str], name: str | None = None) -> StorePath:
         """The store path ``add_path`` would give, without importing."""

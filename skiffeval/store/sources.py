@@ -12,13 +12,14 @@ from __future__ import annotations
 import marshal
 import os
 import time
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from skiffeval.derivation import StorePath
 from skiffeval.diagnostics import SkiffError
 from skiffeval.derivation.storepath import check_name
 from skiffeval.store.codes import IMPORT_FAILED
-from skiffeval.store.tree import CacheMiss, SourceWalk, hash_bytes
+from skiffeval.store.tree import CacheMiss, Only, SourceWalk, hash_bytes
 from skiffeval.store.treeops import STORE_MTIME_NS, CopyWalk, remove_tree
 
 if TYPE_CHECKING:
@@ -28,9 +29,11 @@ __all__ = ["add_path", "hash_source", "add_bytes", "load_stat_cache", "save_stat
 
 
 def add_path(store: LocalStore, path: str | os.PathLike[str], name: str | None = None,
-             exclude: frozenset[str] = frozenset()) -> StorePath:
+             exclude: frozenset[str] = frozenset(), only: Collection[str] | None = None) -> StorePath:
     """Import a file, symlink or directory tree (symlinks kept as links, never followed);
-    ``exclude`` names entries left out at the top of a tree (``.git`` of a checkout).
+    ``exclude`` names entries left out at the top of a tree (``.git`` of a checkout); ``only``,
+    when given, lists the files (relative paths) to import from the tree and nothing else but
+    the folders on their way (a view of the tree, ``Only``).
 
     Re-importing an unchanged tree costs one ``lstat`` per file: the stat cache answers
     for every file and the path is found valid without reading or copying anything.
@@ -40,23 +43,26 @@ def add_path(store: LocalStore, path: str | os.PathLike[str], name: str | None =
     check_name(name)
     _not_around_the_store(store, src)
     bexclude = frozenset(os.fsencode(x) for x in exclude)
+    selection = Only(only) if only is not None else None
+    # a view keeps its own cache: the whole tree's would otherwise be replaced by the view's part
+    cache_root = src if selection is None else src + "\0only"
     with store.shared_lock():
-        cache = load_stat_cache(store, src)
+        cache = load_stat_cache(store, cache_root)
         now = time.time_ns()
         if cache:
             try:
-                walk = SourceWalk(cache, now_ns=now, probe=True, exclude=bexclude)
+                walk = SourceWalk(cache, now_ns=now, probe=True, exclude=bexclude, only=selection)
                 th = walk.hash(src)
                 sp = StorePath(th.digest(name), name)
                 if store.is_valid(sp):
                     if walk.new_cache != cache:
-                        save_stat_cache(store, src, walk.new_cache)
+                        save_stat_cache(store, cache_root, walk.new_cache)
                     return sp
             except CacheMiss:
                 pass
         _digest, scratch = store.scratch_path(name)
         with store.pending([scratch.name]) as marker:
-            copier = CopyWalk(now_ns=now, exclude=bexclude)
+            copier = CopyWalk(now_ns=now, exclude=bexclude, only=selection)
             try:
                 th = copier.copy(src, scratch)
             except BaseException:
@@ -64,7 +70,7 @@ def add_path(store: LocalStore, path: str | os.PathLike[str], name: str | None =
                 raise
             sp = StorePath(th.digest(name), name)
             store.finalize([(scratch, sp, th, "source", None, ())], marker)
-        save_stat_cache(store, src, copier.new_cache)
+        save_stat_cache(store, cache_root, copier.new_cache)
         return sp
 
 

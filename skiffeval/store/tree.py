@@ -47,6 +47,7 @@ __all__ = [
     "TreeWalker",
     "SourceWalk",
     "CacheMiss",
+    "Only",
     "OutputScan",
     "path_digest",
     "tree_sha256",
@@ -237,6 +238,30 @@ _S_IFLNK = 0o120000
 StatCache = dict  # {dir_rel: {name: (ino, size, mtime_ns, ctime_ns, xxh_piece, sha_piece)}}
 
 
+class Only:
+    """A selection of a tree's files (paths relative to its top, ``/``-separated): an import
+    given one keeps those files and the folders on their way to them, and leaves out every
+    other entry, as if the tree held nothing else.  (A "view" of a tree: the Buildroot files
+    a configuration reads, say.)"""
+
+    __slots__ = ("files", "dirs")
+
+    def __init__(self, files: Collection[str]) -> None:
+        self.files = frozenset(os.fsencode(f) for f in files)
+        dirs: set[bytes] = set()
+        for f in self.files:
+            cut = f.rfind(b"/")
+            while cut > 0 and f[:cut] not in dirs:
+                dirs.add(f[:cut])
+                cut = f.rfind(b"/", 0, cut)
+        self.dirs = frozenset(dirs)
+
+    def keep(self, rel: bytes, entry: os.DirEntry) -> bool:
+        """Whether ``entry`` of the folder ``rel`` (``b"."`` for the top) is kept."""
+        child = entry.name if rel == b"." else rel + b"/" + entry.name
+        return child in (self.dirs if entry.is_dir(follow_symlinks=False) else self.files)
+
+
 class SourceWalk:
     """Hashes a source tree through a stat cache (docs/store.md, "Stat cache").
 
@@ -258,8 +283,10 @@ class SourceWalk:
 
     RACY_NS = 50_000_000
 
-    def __init__(self, cache: StatCache, *, now_ns: int, probe: bool = False, exclude: frozenset[bytes] = frozenset()) -> None:
+    def __init__(self, cache: StatCache, *, now_ns: int, probe: bool = False, exclude: frozenset[bytes] = frozenset(),
+                 only: Only | None = None) -> None:
         self.exclude = exclude  # names left out at the top of the tree (e.g. b".git")
+        self.only = only  # the files kept, when the import is a view of the tree
         self.cache = cache
         self.new_cache: StatCache = {}
         self.probe = probe
@@ -296,6 +323,8 @@ class SourceWalk:
     def _dir(self, path: bytes, rel: bytes) -> None:
         with os.scandir(path) as it:
             entries = list(it) if rel != b"." or not self.exclude else [e for e in it if e.name not in self.exclude]
+        if self.only is not None:
+            entries = [e for e in entries if self.only.keep(rel, e)]
         entries.sort(key=_NAME)
         xs = self.xs
         xs.append(b"d" + u64(len(entries)))

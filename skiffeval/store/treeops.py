@@ -23,7 +23,7 @@ import xxhash
 
 from skiffeval.diagnostics import SkiffError
 from skiffeval.store.codes import IMPORT_FAILED
-from skiffeval.store.tree import CHUNK, StatCache, TreeHash, _unsupported, u64
+from skiffeval.store.tree import CHUNK, Only, StatCache, TreeHash, _unsupported, u64
 
 __all__ = ["CopyWalk", "normalize", "rewrite_self_refs", "remove_tree", "STORE_MTIME_NS"]
 
@@ -39,8 +39,9 @@ class CopyWalk:
     The copy is already normalized when the walk returns.
     """
 
-    def __init__(self, *, now_ns: int, exclude: frozenset[bytes] = frozenset()) -> None:
+    def __init__(self, *, now_ns: int, exclude: frozenset[bytes] = frozenset(), only: Only | None = None) -> None:
         self.exclude = exclude  # names left out at the top of the tree (e.g. b".git")
+        self.only = only  # the files kept, when the import is a view of the tree
         self.racy_after = now_ns - _RACY_NS
         self.new_cache: StatCache = {}
         self.size = 0
@@ -68,7 +69,9 @@ class CopyWalk:
     def _dir(self, src: bytes, dst: bytes, rel: bytes) -> None:
         os.mkdir(dst, 0o755)
         with os.scandir(src) as it:
-            entries = sorted((e.name, e) for e in it if rel != b"." or e.name not in self.exclude)
+            only = self.only
+            entries = sorted((e.name, e) for e in it
+                             if (rel != b"." or e.name not in self.exclude) and (only is None or only.keep(rel, e)))
         n = b"d" + u64(len(entries))
         self.xs.append(n)
         self.ss.append(n)

@@ -155,3 +155,18 @@ def test_fragments_and_an_external_tree(tmp_path, conf_binary, source, host, nam
     hostname = result.report.symbol("BR2_TARGET_GENERIC_HOSTNAME")
     assert [s.layer for s in hostname.settings] == ["skiff/core", "overrides"]
     assert hostname.winner == 1
+
+
+def test_the_kconfig_view_holds_every_file_a_parse_reads(source, host):
+    """``kconfig_view_files`` (what ``resolved`` takes of a local Buildroot tree) holds every
+    Kconfig file kconfiglib reads from the real tree, and the defconfigs."""
+    from skiffeval.kconfig.buildroot import buildroot_spec, kconfig_view_files
+    from skiffeval.kconfig.engine import parse_tree
+
+    view = set(kconfig_view_files(BUILDROOT))
+    tree = parse_tree(buildroot_spec(source, [], host))
+    read = {os.path.relpath(os.path.join(BUILDROOT, f), BUILDROOT) for f in tree.kconf.kconfig_filenames}
+    in_tree = {f for f in read if not f.startswith("..") and not os.path.isabs(f)}
+    assert len(in_tree) > 1000 and in_tree <= view, sorted(in_tree - view)[:10]
+    assert "Makefile" in view and "configs/qemu_x86_64_defconfig" in view
+    assert not any(f.endswith(".mk") for f in view)

@@ -307,3 +307,64 @@ def test_a_one_line_text_fragment_is_reported_at_its_column(tmp_path):
     # the string is one source line: its lines are found in it, FOO after HTOP
     assert (w211["location"]["file"], w211["location"]["line"]) == ("board3.sk", 5)
     assert w211["location"]["column"] > len('    buildroot = [ "BR2_PACKAGE_HTOP=y')
+
+
+def _instantiate(root: pathlib.Path, *attrs_: str):
+    """Evaluate ``BOARD``'s ``attrs_`` (nothing built): the session."""
+    from skiffeval.session import BuildRequest
+    from tests.layers.helpers import session
+
+    s = session(root)
+    s.instantiate(BuildRequest(BOARD, attrs_, {}))
+    return s
+
+
+def _view_source(s, drv) -> pathlib.Path:
+    """The Buildroot source a derivation reads: its one input source named like the tree."""
+    [sp] = [sp for sp in drv.input_srcs.values() if "mini-br" in sp.name]
+    return pathlib.Path(s.store.real_path(sp))
+
+
+def test_resolved_reads_only_the_kconfig_view_of_a_local_tree(tmp_path):
+    """``resolved`` takes the ``Config.*`` files, ``Makefile`` and ``configs/`` of a local
+    Buildroot tree (its Kconfig view): a change anywhere else does not change it, while
+    ``show_info`` and ``image`` take the whole tree."""
+    root = prepare(tmp_path)
+    write(root, {
+        "mini-br/package/foo/Config.in": "",  # not sourced: in the view all the same
+        "mini-br/package/foo/foo.mk": "FOO_VERSION = 1\n",
+        "mini-br/board/x/readme.txt": "x\n",
+    })
+    s1 = _instantiate(root, "resolved", "show_info", "image")
+    resolved1, show1 = drv_named(s1, "problems-resolved"), drv_named(s1, "problems-show-info")
+    view = _view_source(s1, resolved1)
+    assert view.name.endswith("-mini-br-kconfig")
+    files = sorted(str(p.relative_to(view)) for p in view.rglob("*") if not p.is_dir())
+    assert files == ["Config.in", "Makefile", "configs/mini_arm_defconfig", "configs/mini_defconfig", "package/foo/Config.in"]
+    whole = _view_source(s1, show1)
+    assert (whole / "package/foo/foo.mk").is_file() and (whole / "board/x/readme.txt").is_file()
+    # a change outside the view: the same resolved, another show_info
+    (root / "mini-br/package/foo/foo.mk").write_text("FOO_VERSION = 2\n")
+    s2 = _instantiate(root, "resolved", "show_info")
+    assert drv_named(s2, "problems-resolved").key == resolved1.key
+    assert drv_named(s2, "problems-show-info").key != show1.key
+    # a file that joins the view (a new Config.* file): another resolved
+    write(root, {"mini-br/package/foo/Config.in.host": ""})
+    s3 = _instantiate(root, "resolved")
+    assert drv_named(s3, "problems-resolved").key != resolved1.key
+
+
+def test_a_base_defconfig_named_by_its_path_in_the_tree_is_in_the_view(tmp_path):
+    root = prepare(tmp_path)
+    write(root, {
+        "mini-br/board/acme/acme_defconfig": 'BR2_TARGET_GENERIC_HOSTNAME="acme"\n',
+        "board2.sk": """
+            system { name = "bypath"; buildroot = ./mini-br;
+                     layers = [ (layer { name = "b/p"; defconfig = "board/acme/acme_defconfig"; }) ]; }
+        """,
+    })
+    s, outcome = build(root, "board2.sk", "resolved")
+    view = _view_source(s, drv_named(s, "bypath-resolved"))
+    assert (view / "board/acme/acme_defconfig").is_file() and not (view / "board/acme/other").exists()
+    values = lines_of((output_of(s, outcome, "resolved") / "config").read_text())
+    assert values["BR2_TARGET_GENERIC_HOSTNAME"] == '"acme"'

@@ -175,3 +175,48 @@ def test_no_stale_final_buildroot(tmp_path):
     r = skiffeval(["skiffos", "configure", "--root", TREE, "--config", "board/alpha", "--out", "o"], tmp_path)
     assert r.code == 0
     assert not (tmp_path / "o" / "final" / "buildroot").exists()
+
+
+def _served_from_cache(cwd: pathlib.Path, args: list[str]) -> bool:
+    """Run ``args`` in a new process: whether the evaluation cache answered it (no evaluator,
+    kconfig or SkiffOS reader imported)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from skiffeval.cli import main\n"
+        "try:\n"
+        f"    code = main({args!r})\n"
+        "except SystemExit as e:\n"
+        "    code = e.code\n"
+        "heavy = [m for m in sys.modules if m.startswith(('skiffeval.kconfig', 'skiffeval.skiffos', 'skiffeval.eval'))]\n"
+        "print('probe', code, bool(heavy), file=sys.stderr)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", probe], cwd=cwd, capture_output=True, text=True, timeout=120)
+    last = r.stderr.rstrip("\n").split("\n")[-1]
+    assert last.startswith("probe 0 "), r.stderr
+    return last == "probe 0 False"
+
+
+def test_a_warm_run_checks_only_the_kconfig_view_of_the_buildroot_tree(tmp_path):
+    """With ``--buildroot``, what the configuration read of the Buildroot tree is its Kconfig
+    view: a file outside it edited in place keeps the warm run warm; a ``Config.in`` edited
+    makes it evaluate and resolve again."""
+    import shutil
+
+    br = tmp_path / "br"
+    shutil.copytree(MINI_BUILDROOT, br, symlinks=True)
+    (br / "package" / "extra").mkdir(parents=True, exist_ok=True)
+    (br / "package" / "extra" / "extra.mk").write_text("EXTRA_VERSION = 1\n")
+    args = ["skiffos", "configure", "--root", TREE, "--config", "base/core", "--buildroot", str(br), "--out", "o"]
+    r = skiffeval(args, tmp_path)
+    assert r.code == 0, r.err
+    assert _served_from_cache(tmp_path, args)
+    with open(br / "package" / "extra" / "extra.mk", "a") as f:  # in place: its folder is unchanged
+        f.write("EXTRA_SITE = nowhere\n")
+    assert _served_from_cache(tmp_path, args)
+    config = br / "Config.in"
+    config.write_text(config.read_text().replace("Buildroot", "Buildroot (edited)", 1))
+    assert not _served_from_cache(tmp_path, args)
+    assert _served_from_cache(tmp_path, args)

@@ -235,3 +235,31 @@ def test_a_tree_around_the_store_is_refused_before_anything_is_read(store: Local
     (tmp_path / "beside").mkdir()
     (tmp_path / "beside" / "f").write_text("x\n")
     assert store.is_valid(store.add_path(tmp_path / "beside"))  # a sibling of the store is fine
+
+
+def test_a_view_and_the_whole_tree_keep_their_own_stat_caches(store: LocalStore, tmp_path: Path, monkeypatch) -> None:
+    """Importing a view of a tree (``only=``) does not replace the whole tree's stat cache:
+    both re-import from their caches without reading a file."""
+    from skiffeval.store.sources import load_stat_cache
+
+    src = tmp_path / "src"
+    (src / "pkg").mkdir(parents=True)
+    (src / "Config.in").write_text("config A\n\tbool\n")
+    (src / "pkg" / "pkg.mk").write_text("PKG_VERSION = 1\n")
+    past = time.time() - 100
+    for p in (src / "Config.in", src / "pkg" / "pkg.mk"):
+        os.utime(p, (past, past))
+    time.sleep(0.06)  # out of the racy window of the ctimes just set
+    whole = store.add_path(src, "src")
+    view = store.add_path(src, "src-view", only=["Config.in"])
+    assert whole != view and sorted(os.listdir(store.real_path(view))) == ["Config.in"]
+    assert set(load_stat_cache(store, str(src))) == {b".", b"pkg"}
+    assert set(load_stat_cache(store, str(src) + "\0only")) == {b"."}
+    import skiffeval.store.sources as sources
+
+    def no_reads(*_a, **_k):
+        raise AssertionError("a file was read")
+
+    monkeypatch.setattr(sources, "CopyWalk", no_reads)  # a cache miss would copy (and read) the tree
+    assert store.add_path(src, "src") == whole
+    assert store.add_path(src, "src-view", only=["Config.in"]) == view

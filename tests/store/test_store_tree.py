@@ -159,3 +159,26 @@ def test_normalize(tmp_path: Path) -> None:
 def test_tree_walker_is_what_verify_uses(tmp_path: Path) -> None:
     t = make_tree(tmp_path / "t")
     assert TreeWalker().hash(t) == hash_tree(t)
+
+
+def test_a_view_of_a_tree_is_the_tree_of_its_files_alone(tmp_path: Path) -> None:
+    """``Only``: the walkers keep the listed files and the folders on their way, nothing else,
+    and agree with each other and with a tree that holds only those files."""
+    from skiffeval.store.tree import Only
+
+    t = make_tree(tmp_path / "t")
+    (t / "a" / "other.txt").write_text("left out\n")
+    only = Only(["a/b/f.txt", "x.sh", "link"])
+    assert only.dirs == {b"a", b"a/b"}
+    alone = tmp_path / "alone"
+    (alone / "a" / "b").mkdir(parents=True)
+    (alone / "a" / "b" / "f.txt").write_text("hello\n")
+    (alone / "x.sh").write_text("#!/bin/sh\n")
+    os.chmod(alone / "x.sh", 0o755)
+    os.symlink("a/b/f.txt", alone / "link")
+    expected = hash_tree(alone)
+    assert SourceWalk({}, now_ns=time.time_ns(), only=only).hash(t).xxh_manifest == expected.xxh_manifest
+    copied = CopyWalk(now_ns=time.time_ns(), only=only).copy(t, tmp_path / "copy")
+    assert copied.xxh_manifest == expected.xxh_manifest and copied.sha_manifest == expected.sha_manifest
+    assert sorted(str(p.relative_to(tmp_path / "copy")) for p in (tmp_path / "copy").rglob("*")) == [
+        "a", "a/b", "a/b/f.txt", "link", "x.sh"]
