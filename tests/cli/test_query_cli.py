@@ -19,9 +19,15 @@ ROOT = Path(__file__).resolve().parents[2]
 SHARED = {"--store", "-I", "--json", "-v", "-q", "--no-color"}
 
 
+def subcommands(group: click.Group) -> dict[str, click.Command]:
+    """A group's subcommands, imported (the top group loads them lazily)."""
+    ctx = click.Context(group)
+    return {name: group.get_command(ctx, name) for name in group.list_commands(ctx)}
+
+
 def commands(group: click.Group = app, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
     out = []
-    for name, cmd in sorted(group.commands.items()):
+    for name, cmd in sorted(subcommands(group).items()):
         out.append(((*prefix, name), cmd))
         if isinstance(cmd, click.Group):
             out.extend(commands(cmd, (*prefix, name)))
@@ -29,6 +35,7 @@ def commands(group: click.Group = app, prefix: tuple[str, ...] = ()) -> list[tup
 
 
 ALL = commands()
+assert len(ALL) > 20, ALL
 LEAVES = [(path, cmd) for path, cmd in ALL if not isinstance(cmd, click.Group)]
 
 
