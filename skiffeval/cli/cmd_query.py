@@ -8,9 +8,13 @@ outputs' references instead.  Text goes to stdout; ``--json`` prints the schema 
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from typing import Any, Callable
 
 import click
@@ -34,11 +38,38 @@ def _outputs_option(fn: Callable[..., Any]) -> Callable[..., Any]:
                         help="Query the realized outputs and their references (run-time) instead of the derivations.")(fn)
 
 
+@contextlib.contextmanager
+def _collector(enabled: bool) -> Iterator[None]:
+    """Run the block with Python's cyclic garbage collector on (or off), as it was after."""
+    was = gc.isenabled()
+    gc.enable() if enabled else gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable() if was else gc.disable()
+
+
+def _without_cyclic_gc(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a query command with the cyclic garbage collector paused, except while it evaluates
+    its targets (``_targets``: an evaluation makes cycles).  Why: a query over 10,000
+    derivations makes some 10^5 records, tuples and lines that live until it has printed; the
+    collector would scan them again and again as they pile up (a quarter of ``query tree``'s
+    time) and find nothing to free.  Reference counting still frees what the query drops."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _collector(False):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def _targets(ctx: Context, target: str, args: dict, overrides: tuple[str, ...]) -> list[Any]:
     from skiffeval.session.targets import resolve_target
 
     ctx.set_overrides(overrides)
-    return resolve_target(ctx.session, target, args)
+    with _collector(True):
+        return resolve_target(ctx.session, target, args)
 
 
 def _graph(ctx: Context, target: str, args: dict, overrides: tuple[str, ...], outputs: bool, depth: int | None = None):
@@ -77,36 +108,51 @@ def render_tree(graph: Any, lines: list[Any], session: Any = None) -> list[str]:
     """Tree lines as text: ``slot: <id> (kind, state)`` under box-drawing guides; a node shown
     above is marked ``[see above]``; why-depends lines carry ``via <site>`` lines.  Beyond
     ``MAX_GUIDES`` levels the outer guides are shown as ``+N``, so each line's length is bounded
-    and the text stays linear in the number of lines."""
+    and the text stays linear in the number of lines.
+
+    How: a line's parent is the last line before it one level up (pre-order), so ``stems[d]``
+    holds the guides below the last line at depth ``d`` (its last ``MAX_GUIDES - 1`` only) and a
+    line's prefix is its parent's stem and a branch; each node's ``(kind, state)`` text is made
+    once, however many lines show it."""
     out: list[str] = []
     said: dict[Any, str] = {}  # site -> its text
-    guides: list[str] = []  # per ancestor level below the root: "│   " if more siblings follow
+    tails: dict[str, str] = {}  # node id -> " (kind, state)"
+    stems = [""]  # the roots' children have no guides
     nodes = graph.nodes
     keep = MAX_GUIDES - 1
-    for i, ln in enumerate(lines):
-        node = nodes[ln.node]
-        d = ln.depth
-        edge = ln.edge
-        text = f"{edge.slot}: {ln.node}" if edge is not None and edge.slot else ln.node
-        if edge is not None and edge.outputs and edge.outputs != ("out",):
-            text += f" [{', '.join(edge.outputs)}]"
-        text += f" ({_describe(node)})"
-        if ln.shared:
-            text += " [see above]"
+    width = 4 * keep
+    for i, (d, nid, edge, shared, last, sites) in enumerate(lines):
+        tail = tails.get(nid)
+        if tail is None:
+            tail = tails[nid] = f" ({_describe(nodes[nid])})"
+        if shared:
+            tail += " [see above]"
+        if edge is not None:
+            if edge.outputs and edge.outputs != ("out",):
+                tail = f" [{', '.join(edge.outputs)}]{tail}"
+            if edge.slot:
+                nid = f"{edge.slot}: {nid}"
         if d == 0:
-            guides.clear()
             prefix = ""
         else:
-            del guides[d - 1:]
-            hidden = d - 1 - keep
-            shown = "".join(guides[-keep:]) if hidden > 0 else "".join(guides)
-            prefix = (f"+{hidden} " if hidden > 0 else "") + shown + ("└── " if ln.last else "├── ")
-            guides.append("    " if ln.last else "│   ")
-        out.append(prefix + text)
-        if ln.sites:
+            above = stems[d - 1]
+            if last:
+                prefix, stem = above + "└── ", above + "    "
+            else:
+                prefix, stem = above + "├── ", above + "│   "
+            if d - 1 > keep:
+                prefix = f"+{d - 1 - keep} {prefix}"
+            if len(stem) > width:
+                stem = stem[4:]
+            if d < len(stems):
+                stems[d] = stem
+            else:
+                stems.append(stem)
+        out.append(f"{prefix}{nid}{tail}")
+        if sites:
             below = i + 1 < len(lines) and lines[i + 1].depth > d
-            stem = (prefix[:-4] + ("    " if ln.last else "│   ")) if d else ""
-            for site in ln.sites:
+            stem = (prefix[:-4] + ("    " if last else "│   ")) if d else ""
+            for site in sites:
                 text = said.get(site)
                 if text is None:
                     text = said[site] = _site_text(session, site)
@@ -214,6 +260,7 @@ def query_group() -> None:
 @_query_options
 @file_options
 @common_options
+@_without_cyclic_gc
 def query_tree(target: str, outputs: bool, depth: int | None, overrides: tuple, args: dict, ctx: Context) -> None:
     """Print the dependency tree of TARGET: each input with the slot that reads it, its kind and
     whether it is built.  A sub-tree shown once is not repeated: later lines say [see above].
@@ -245,6 +292,7 @@ def query_tree(target: str, outputs: bool, depth: int | None, overrides: tuple, 
 @_query_options
 @file_options
 @common_options
+@_without_cyclic_gc
 def query_graph(target: str, fmt: str, out_file: str | None, outputs: bool, overrides: tuple, args: dict, ctx: Context) -> None:
     """Draw the graph of TARGET: nodes labelled by name and kind (fragment, config, overlay,
     patches, image, ...), filled by state (green: built, white: not built, blue: source), edges
@@ -279,6 +327,7 @@ def _list_command(name: str, doc: str) -> Callable[..., Any]:
     @_query_options
     @file_options
     @common_options
+    @_without_cyclic_gc
     def command(target: str, outputs: bool, overrides: tuple, args: dict, ctx: Context) -> None:
         from skiffeval.session import queries
 
@@ -333,6 +382,7 @@ Examples:
 @_query_options
 @file_options
 @common_options
+@_without_cyclic_gc
 def why_depends(target: str, dependency: str, all_paths: bool, outputs: bool, overrides: tuple, args: dict, ctx: Context) -> None:
     """Show why TARGET depends on DEPENDENCY: the chain of derivations from one to the other, and
     for each step the attribute or spec entry (layer and file) that creates the edge.
@@ -348,8 +398,12 @@ def why_depends(target: str, dependency: str, all_paths: bool, outputs: bool, ov
     from skiffeval.session import queries
     from skiffeval.session.targets import resolve_target
 
+    def resolve(text: str) -> list[Any]:
+        with _collector(True):  # an evaluation makes cycles (``_without_cyclic_gc``)
+            return resolve_target(ctx.session, text, args)
+
     graph = _graph(ctx, target, args, overrides, outputs)
-    deps = queries.find_dependency(ctx.session, graph, dependency, lambda text: resolve_target(ctx.session, text, args))
+    deps = queries.find_dependency(ctx.session, graph, dependency, resolve)
     lines = queries.why_depends(graph, deps, all_paths=all_paths)
     if not lines:
         raise SkiffError(queries.NOT_A_DEPENDENCY, f"'{target}' does not depend on '{dependency}'",
@@ -372,6 +426,7 @@ def why_depends(target: str, dependency: str, all_paths: bool, outputs: bool, ov
 @_query_options
 @file_options
 @common_options
+@_without_cyclic_gc
 def path_info(targets: tuple[str, ...], recursive: bool, closure_size: bool, drv_files: bool, overrides: tuple,
               args: dict, ctx: Context) -> None:
     """Describe the store paths of TARGETS: kind, size, closure size (-S), SHA-256, deriver and

@@ -315,25 +315,29 @@ class _Reader:
             pass
         self.new_recs = []
 
-    def prefetch_closure(self, refs: Sequence[str]) -> None:
+    def prefetch_closure(self, refs: Sequence[str]) -> bool:
         """Read the indexed records of the whole closure of ``refs`` in one query (a recursive
         walk of the index's input edges inside SQLite), so that a walk over 10,000 derivations
-        does not ask once per breadth-first wave.  What the index lacks is read as before."""
+        does not ask once per breadth-first wave.  True when that is the whole closure: every
+        input of every record read is read too; else what the index lacks is read as before."""
         if self.index is None or not refs:
-            return
+            return False
         recs = self.recs
         q = (f"WITH RECURSIVE c(k) AS (VALUES {','.join(['(?)'] * len(refs))} "
              f"UNION SELECT child FROM {_EDGES_TABLE} JOIN c ON parent = c.k) "
              f"SELECT d.key, d.doc FROM c JOIN {_INDEX_TABLE} d ON d.key = c.k")
+        read: list[_Rec] = []
         try:
             for key, text in self.index.execute(q, list(refs)):
                 if key not in recs:
                     try:
-                        recs[key] = _Rec.from_row(key, text)
+                        recs[key] = rec = _Rec.from_row(key, text)
                     except (ValueError, TypeError):
-                        pass
+                        continue
+                    read.append(rec)
         except sqlite3.Error:
-            pass
+            return False
+        return all(ref in recs for ref in refs) and all(ref in recs for rec in read for _s, ref, _o in rec.inputs)
 
 
 _INDEX_TABLE = "drvs_v6"  # a new row format (or edges table) gets a new table name

@@ -215,24 +215,76 @@ class _Builder:
         self.order[nid] = (name, type_, kind, rec)
         return True
 
-    def finish(self, roots: list[str], built: dict[str, bool], outputs: dict[str, tuple], reader: _Reader,
-               as_outputs: bool = False) -> Graph:
+    def expand(self, frontier: list[_Rec], recs: dict[str, _Rec | None]) -> list[_Rec]:
+        """Add the edges of each derivation of ``frontier`` (its inputs and sources, by slot) and
+        the nodes they reach; the derivations first reached here, the next wave.  Every input's
+        record must be in ``recs`` already (None: a derivation the store does not know)."""
+        order, children, role = self.order, self.children, self.role
+        wave: list[_Rec] = []
+        for rec in frontier:
+            rid = rec.id
+            edges: list[Edge] = []
+            for slot, ref, outs in rec.inputs:
+                child = recs[ref]
+                if child is None:
+                    cid = f"{ref}-unknown.drv"
+                    self.add(cid, ref, "derivation", "missing")
+                else:
+                    cid = child.id
+                    if cid not in order:
+                        order[cid] = (child.name, "derivation", child.kind, child)
+                        wave.append(child)
+                edges.append(_new(Edge, (rid, cid, slot, outs)))
+            if rec.srcs:
+                for slot, basename in rec.srcs:
+                    self.add(basename, basename[27:], "source", "source")
+                    edges.append(_new(Edge, (rid, basename, slot, ())))
+                if rec.inputs:
+                    edges.sort(key=_slot)
+            if rec.spec_keys:  # the roles this consumer gives: first consumer (in walk order) wins
+                spec_keys = dict(rec.spec_keys)
+                for slot, ref, _o in rec.inputs:
+                    given = ROLES.get((rec.kind, spec_keys.get(slot, "")))
+                    if given:
+                        child = recs[ref]
+                        role.setdefault(child.id if child is not None else f"{ref}-unknown.drv", given)
+                for slot, basename in rec.srcs:
+                    given = ROLES.get((rec.kind, spec_keys.get(slot, "")))
+                    if given:
+                        role.setdefault(basename, given)
+            children[rid] = edges
+        return wave
+
+    def finish(self, roots: list[str], realised: dict[str, tuple], reader: _Reader, as_outputs: bool = False) -> Graph:
+        """The graph: each node once, with the role its first consumer gave it; a derivation is
+        built when its key is in ``realised`` (with its outputs), every node of the output graph is."""
         nodes: dict[str, Node] = {}
+        records: dict[str, _Rec] = {}
+        role = self.role
         for nid, (name, type_, kind, rec) in self.order.items():
-            if kind in _GENERIC and nid in self.role:
-                kind = self.role[nid]
+            if role and kind in _GENERIC and nid in role:
+                kind = role[nid]
             if rec is None:
-                nodes[nid] = Node(nid, name, type_, kind, built.get(nid, True))
+                nodes[nid] = _new(Node, (nid, name, type_, kind, True, None, None, False, ()))
+            elif as_outputs:
+                nodes[nid] = _new(Node, (nid, name, type_, kind, True, rec.key, rec.builder, rec.fixed, ()))
             else:
-                is_built = True if as_outputs else built.get(nid, False)
-                nodes[nid] = Node(nid, name, type_, kind, is_built, rec.key, rec.builder, rec.fixed, outputs.get(nid, ()))
-        records = {nid: rec for nid, (_n, _t, _k, rec) in self.order.items() if rec is not None and not as_outputs}
+                outs = realised.get(rec.key)
+                nodes[nid] = _new(Node, (nid, name, type_, kind, outs is not None, rec.key, rec.builder, rec.fixed,
+                                         outs or ()))
+                records[nid] = rec
         return Graph(roots, nodes, self.children, as_outputs, records, reader)
+
+
+def _slot(edge: Edge) -> str:
+    return edge.slot
 
 
 def derivation_graph(session: Session, targets: Sequence[Target], depth: int | None = None) -> Graph:
     """The derivation graph of ``targets`` (derivations and the sources they read), walked
-    breadth-first in waves (one batch of reads per wave), ``depth`` levels deep at most."""
+    breadth-first in waves, ``depth`` levels deep at most.  Without a depth limit the whole
+    indexed closure is read at once (``prefetch_closure``); otherwise, or when the index lacks
+    part of it, each wave's records are read in one batch before it is expanded."""
     reader = _Reader(session)
     b = _Builder()
     roots: list[str] = []
@@ -245,67 +297,36 @@ def derivation_graph(session: Session, targets: Sequence[Target], depth: int | N
             roots.append(rec.id)
         elif t.path is not None:
             roots.append(_path_node(session, b, t.path))
-    recs = reader.recs
-    order = b.order
-    if depth is None and frontier:
-        reader.prefetch_closure([ref for rec in frontier for _s, ref, _o in rec.inputs])
+    whole = depth is None and bool(frontier) and reader.prefetch_closure(
+        [ref for rec in frontier for _s, ref, _o in rec.inputs])
     level = 0
     while frontier and (depth is None or level < depth):
         level += 1
-        reader.prefetch(ref for rec in frontier for _s, ref, _o in rec.inputs)
-        wave: list[_Rec] = []
-        for rec in frontier:
-            kind = rec.kind
-            spec_keys = dict(rec.spec_keys)
-            rid = rec.id
-            edges: list[Edge] = []
-            for slot, ref, outs in rec.inputs:
-                child = recs[ref]
-                if child is None:
-                    cid = f"{ref}-unknown.drv"
-                    b.add(cid, ref, "derivation", "missing")
-                else:
-                    cid = child.id
-                    if cid not in order:
-                        order[cid] = (child.name, "derivation", child.kind, child)
-                        wave.append(child)
-                edges.append(_new(Edge, (rid, cid, slot, outs)))
-                if spec_keys:
-                    role = ROLES.get((kind, spec_keys.get(slot, "")))
-                    if role:
-                        b.role.setdefault(cid, role)
-            for slot, basename in rec.srcs:
-                b.add(basename, basename[27:], "source", "source")
-                edges.append(_new(Edge, (rid, basename, slot, ())))
-                role = ROLES.get((kind, spec_keys.get(slot, "")))
-                if role:
-                    b.role.setdefault(basename, role)
-            if rec.srcs and rec.inputs:
-                edges.sort(key=lambda e: e.slot)
-            b.children[rid] = edges
-        frontier = wave
+        if not whole:
+            reader.prefetch(ref for rec in frontier for _s, ref, _o in rec.inputs)
+        frontier = b.expand(frontier, reader.recs)
     reader.flush()
-    keys = {nid: rec.key for nid, (_n, _t, _k, rec) in b.order.items() if rec is not None}
-    realised = _realised(reader.conn, list(keys.values()))
-    built = {nid: key in realised for nid, key in keys.items()}
-    outputs = {nid: realised[key] for nid, key in keys.items() if key in realised}
-    return b.finish(roots, built, outputs, reader)
+    keys = [rec.key for _n, _t, _k, rec in b.order.values() if rec is not None]
+    return b.finish(roots, _realised(reader.conn, keys), reader)
 
 
 def _realised(conn: Any, keys: list[str]) -> dict[str, tuple[tuple[str, str], ...]]:
     """The realized ``keys`` (every output valid, as ``LocalStore.realisations`` decides) with
     their (output, basename) pairs — without making a validated ``StorePath`` per output."""
-    rows: dict[str, list[tuple[str, str]]] = {}
+    found: dict[str, tuple[tuple[str, str], ...]] = {}
     invalid: set[str] = set()
+    q = ("SELECT r.key, o.output, o.path, p.path IS NOT NULL FROM realisations r "
+         "JOIN resolved_outputs o ON o.resolved = r.resolved LEFT JOIN paths p ON p.path = o.path "
+         "WHERE r.key IN ({})")
     for part in _chunks(keys):
-        q = ("SELECT r.key, o.output, o.path, p.path IS NOT NULL FROM realisations r "
-             "JOIN resolved_outputs o ON o.resolved = r.resolved LEFT JOIN paths p ON p.path = o.path "
-             f"WHERE r.key IN ({','.join('?' * len(part))})")
-        for key, output, path, valid in conn.execute(q, part):
-            rows.setdefault(key, []).append((output, path))
+        for key, output, path, valid in conn.execute(q.format(",".join("?" * len(part))), part):
+            pair = (output, path)
+            found[key] = tuple(sorted(found[key] + (pair,))) if key in found else (pair,)
             if not valid:
                 invalid.add(key)
-    return {k: tuple(sorted(v)) for k, v in rows.items() if k not in invalid}
+    for key in invalid:
+        del found[key]
+    return found
 
 
 def _path_node(session: Session, b: _Builder, path: StorePath) -> str:
@@ -369,7 +390,7 @@ def output_graph(session: Session, targets: Sequence[Target], depth: int | None 
                     wave.append(ref)
         frontier = wave
     reader.flush()
-    return b.finish(roots, {}, {}, reader, as_outputs=True)
+    return b.finish(roots, {}, reader, as_outputs=True)
 
 
 def _output_wave(c: Any, frontier: list[str]) -> tuple[dict[str, tuple[str, str | None]], dict[str, list[str]]]:
