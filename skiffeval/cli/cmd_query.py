@@ -40,13 +40,26 @@ def _outputs_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextlib.contextmanager
 def _collector(enabled: bool) -> Iterator[None]:
-    """Run the block with Python's cyclic garbage collector on (or off), as it was after."""
+    """Run the block with Python's cyclic garbage collector on (or off), as it was after.  What
+    was made while it was off is frozen while it is on: the block's collections leave it be
+    (the first one would otherwise scan every object the query has made so far)."""
     was = gc.isenabled()
-    gc.enable() if enabled else gc.disable()
+    if enabled == was:
+        yield
+        return
+    if enabled:
+        gc.freeze()
+        gc.enable()
+    else:
+        gc.disable()
     try:
         yield
     finally:
-        gc.enable() if was else gc.disable()
+        if enabled:
+            gc.disable()
+            gc.unfreeze()
+        else:
+            gc.enable()
 
 
 def _without_cyclic_gc(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -214,6 +227,8 @@ def render_svg(dot_text: str) -> str:
 def _size(n: int | None) -> str:
     if n is None:
         return "-"
+    if n < 1024:
+        return f"{n} B"
     value = float(n)
     for unit in ("B", "KiB", "MiB", "GiB"):
         if value < 1024 or unit == "GiB":
@@ -449,16 +464,14 @@ def path_info(targets: tuple[str, ...], recursive: bool, closure_size: bool, drv
     if ctx.output.json:
         _data(ctx, [r.to_json(root) for r in records])
         return
-    text: list[str] = []
-    for r in records:
-        text.append(f"{root}/{r.path}")
-        text.append(f"  kind        {r.kind}")
-        text.append(f"  size        {_size(r.size)} in {r.files} file{'s' if r.files != 1 else ''}")
-        if r.closure_size is not None:
-            text.append(f"  closure     {_size(r.closure_size)}")
-        text.append(f"  sha256      {r.sha256}")
-        if r.deriver:
-            text.append(f"  deriver     {root}/{r.deriver}")
-        text.append(f"  references  {len(r.references)}")
-        text.extend(f"    {root}/{x}" for x in r.references)
-    ctx.output.result("\n".join(text))
+    ctx.output.result("".join([_path_text(root, r) for r in records]))
+
+
+def _path_text(root: str, r: Any) -> str:
+    """One path's ``path-info`` paragraph, its last line ended."""
+    closure = f"  closure     {_size(r.closure_size)}\n" if r.closure_size is not None else ""
+    deriver = f"  deriver     {root}/{r.deriver}\n" if r.deriver else ""
+    refs = "".join([f"    {root}/{x}\n" for x in r.references])
+    return (f"{root}/{r.path}\n  kind        {r.kind}\n"
+            f"  size        {_size(r.size)} in {r.files} file{'s' if r.files != 1 else ''}\n{closure}"
+            f"  sha256      {r.sha256}\n{deriver}  references  {len(r.references)}\n{refs}")

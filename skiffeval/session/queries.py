@@ -174,8 +174,7 @@ class TreeLine(NamedTuple):
         return doc
 
 
-@attrs.frozen
-class PathRecord:
+class PathRecord(NamedTuple):
     """What the store knows of one valid path (``path-info``)."""
 
     path: str  # basename
@@ -450,22 +449,23 @@ def tree_lines(graph: Graph, *, depth: int | None = None, keep: set[str] | None 
     roots = [r for r in graph.roots if keep is None or r in keep]
     stack: list[tuple[str, Edge | None, int, bool]] = [(r, None, 0, i == len(roots) - 1) for i, r in enumerate(roots)][::-1]
     children = graph.children
-    push = stack.append
+    if keep is not None:  # each node's kept children, once
+        children = {nid: [e for e in edges if e.child in keep] for nid, edges in children.items() if nid in keep}
+    push, pop, add = stack.append, stack.pop, lines.append
     while stack:
-        nid, edge, d, last = stack.pop()
+        nid, edge, d, last = pop()
         kids = children.get(nid, ())
-        if keep is not None:
-            kids = [e for e in kids if e.child in keep]
         seen = nid in expanded
         explained = edge_sites_of(graph, edge) if sites and edge is not None else ()
-        lines.append(_new(TreeLine, (d, nid, edge, seen and bool(kids), last, explained)))
-        if seen or (depth is not None and d >= depth):
+        add(_new(TreeLine, (d, nid, edge, seen and bool(kids), last, explained)))
+        if seen or not kids or (depth is not None and d >= depth):
             continue
         expanded.add(nid)
-        n = len(kids)
-        for i in range(n - 1, -1, -1):
-            e = kids[i]
-            push((e.child, e, d + 1, i == n - 1))
+        d += 1
+        e = kids[-1]
+        push((e.child, e, d, True))
+        for e in kids[-2::-1]:  # the others, last first: popped in order
+            push((e.child, e, d, False))
     return lines
 
 
@@ -663,61 +663,19 @@ def path_records(session: Session, paths: Sequence[StorePath], *, recursive: boo
     """What the store knows of ``paths`` (with ``recursive``, of their whole closure, dependencies
     first), with closure sizes when asked.
 
-    Closure sizes in linear passes: each path gets a bit (in post-order); a path's closure is the
-    OR of its references' closures (Python integers as bit sets, so a 10,000-path closure costs
-    10,000 ORs of 1.25 KB), and its size is summed one bit plane of the sizes at a time
-    (``popcount(closure & plane_b) << b``) instead of path by path.
+    The rows and references of the whole closure are read with one recursive query
+    (``_path_rows``); closure sizes in linear passes (``_closure_sizes``).
     """
     store = session.store
     c = store.db.conn()
     starts = list(dict.fromkeys(p.basename for p in paths))
-    rows: dict[str, tuple] = {}
-    refs: dict[str, list[str]] = {}
     walk = recursive or closure_sizes
-    frontier, seen = starts, set(starts)
-    while frontier:  # breadth-first waves, each read in batches
-        for part in _chunks(frontier):
-            marks = ",".join("?" * len(part))
-            for row in c.execute(f"SELECT path, kind, size, files, sha256, deriver FROM paths WHERE path IN ({marks})", part):
-                rows[row[0]] = row[1:]
-            for base in part:
-                refs[base] = []
-            for referrer, ref in c.execute(f"SELECT referrer, reference FROM refs WHERE referrer IN ({marks})", part):
-                if ref != referrer:
-                    refs[referrer].append(ref)
-        missing = [b for b in frontier if b not in rows]
-        if missing:
-            raise SkiffError(NOT_BUILT, f"'{missing[0]}' is not a valid path in the store '{store.root}'")
-        if not walk:
-            break
-        wave = []
-        for base in frontier:
-            refs[base].sort()
-            for ref in refs[base]:
-                if ref not in seen:
-                    seen.add(ref)
-                    wave.append(ref)
-        frontier = wave
-    order: list[str] = []  # post-order: references before referrers
-    if walk:
-        done: set[str] = set()
-        for start in starts:
-            if start in done:
-                continue
-            done.add(start)
-            stack: list[tuple[str, int]] = [(start, 0)]
-            while stack:
-                base, i = stack[-1]
-                kids = refs[base]
-                if i < len(kids):
-                    stack[-1] = (base, i + 1)
-                    if kids[i] not in done:
-                        done.add(kids[i])
-                        stack.append((kids[i], 0))
-                else:
-                    stack.pop()
-                    order.append(base)
-    sizes = _closure_sizes(order, refs, {b: rows[b][1] for b in order}) if closure_sizes else {}
+    rows, refs = _path_rows(c, starts, closure=walk)
+    missing = [b for b in starts if b not in rows] or [b for b in refs if b not in rows]
+    if missing:
+        raise SkiffError(NOT_BUILT, f"'{missing[0]}' is not a valid path in the store '{store.root}'")
+    order = _post_order(starts, refs) if walk else starts  # references before referrers
+    sizes = _closure_sizes(order, refs, [rows[b][1] for b in order]) if closure_sizes else {}
     wanted = order if recursive else starts
     derivers = list({rows[b][4] for b in wanted if rows[b][4]})
     names: dict[str, str] = {}
@@ -728,31 +686,74 @@ def path_records(session: Session, paths: Sequence[StorePath], *, recursive: boo
     out = []
     for b in wanted:
         kind, size, files, sha, deriver = rows[b]
-        out.append(PathRecord(b, kind, size, files, sha, names.get(deriver) if deriver else None, tuple(refs[b]),
-                              sizes.get(b) if closure_sizes else None))
+        out.append(_new(PathRecord, (b, kind, size, files, sha, names.get(deriver) if deriver else None,
+                                     tuple(refs[b]), sizes.get(b) if closure_sizes else None)))
     return out
 
 
-def _closure_sizes(order: list[str], refs: dict[str, list[str]], size: dict[str, int]) -> dict[str, int]:
-    """Closure sizes of ``order`` (references first): bit sets and bit planes (``path_records``)."""
-    index = {b: i for i, b in enumerate(order)}
+def _path_rows(c: Any, starts: list[str], *, closure: bool) -> tuple[dict[str, tuple], dict[str, list[str]]]:
+    """The ``paths`` row (kind, size, files, sha256, deriver) and the sorted references (not
+    itself) of each of ``starts`` — or, with ``closure``, of every path in their closure, read
+    with one recursive query inside SQLite.  A path without a row has references but no row."""
+    with_ = ("WITH RECURSIVE c(p) AS (VALUES {} UNION SELECT reference FROM refs JOIN c ON referrer = c.p) "
+             if closure else "WITH c(p) AS (VALUES {}) ")
+    q = (with_.format(",".join(["(?)"] * len(starts))) +
+         "SELECT c.p, paths.kind, paths.size, paths.files, paths.sha256, paths.deriver, "
+         "(SELECT group_concat(reference, ' ') FROM refs WHERE referrer = c.p) FROM c LEFT JOIN paths ON paths.path = c.p")
+    rows: dict[str, tuple] = {}
+    refs: dict[str, list[str]] = {}
+    for base, kind, size, files, sha, deriver, mentions in c.execute(q, starts):
+        if kind is not None:
+            rows[base] = (kind, size, files, sha, deriver)
+        found = mentions.split(" ") if mentions else []  # store names have no spaces (NAME_RE)
+        if base in found:
+            found.remove(base)  # a self-reference
+        found.sort()
+        refs[base] = found
+    return rows, refs
+
+
+def _post_order(starts: list[str], refs: dict[str, list[str]]) -> list[str]:
+    """The closure of ``starts`` depth-first, each path after everything it refers to."""
+    order: list[str] = []
+    done: set[str] = set()
+    for start in starts:
+        if start in done:
+            continue
+        done.add(start)
+        stack: list[tuple[str, int]] = [(start, 0)]
+        while stack:
+            base, i = stack[-1]
+            kids = refs[base]
+            if i < len(kids):
+                stack[-1] = (base, i + 1)
+                if kids[i] not in done:
+                    done.add(kids[i])
+                    stack.append((kids[i], 0))
+            else:
+                stack.pop()
+                order.append(base)
+    return order
+
+
+def _closure_sizes(order: list[str], refs: dict[str, list[str]], sizes: list[int]) -> dict[str, int]:
+    """Closure sizes of ``order`` (references first; ``sizes`` their own sizes), in linear passes.
+
+    Each path gets a bit (its place in ``order``); a path's closure is the OR of its own bit
+    and its references' closures (Python integers as bit sets: a 10,000-path closure costs
+    10,000 ORs of 1.25 KB).  Its size is summed one bit plane of the sizes at a time,
+    ``popcount(closure & plane_k) << k``, instead of path by path; the planes are the columns
+    of the sizes written in binary, one row per path (``zip`` transposes them)."""
     closure: dict[str, int] = {}
-    for b in order:
-        bits = 1 << index[b]
+    for i, b in enumerate(order):
+        bits = 1 << i
         for r in refs[b]:
             bits |= closure[r]
         closure[b] = bits
-    planes = [0] * max((v.bit_length() for v in size.values()), default=0)
-    for b, v in size.items():
-        bit = 1 << index[b]
-        k = 0
-        while v:
-            if v & 1:
-                planes[k] |= bit
-            v >>= 1
-            k += 1
-    used = [(k, plane) for k, plane in enumerate(planes) if plane]
-    return {b: sum((closure[b] & plane).bit_count() << k for k, plane in used) for b in order}
+    width = max(sizes, default=0).bit_length()
+    rows = [format(v, f"0{width}b")[::-1] for v in reversed(sizes)]  # row of path i: bit k at column k
+    planes = [(k, int("".join(column), 2)) for k, column in enumerate(zip(*rows)) if "1" in column]
+    return {b: sum([(bits & plane).bit_count() << k for k, plane in planes]) for b, bits in closure.items()}
 
 
 def store_paths_of(targets: Iterable[Target], *, drv_files: bool = False) -> list[StorePath]:
