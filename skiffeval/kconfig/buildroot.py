@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 
@@ -57,6 +57,7 @@ __all__ = [
     "find_defconfig",
     "resolve_buildroot",
     "kconfig_view_files",
+    "kconfig_view_select",
 ]
 
 DEFAULT_HOSTCC_MAX_VERSION = 15
@@ -119,6 +120,22 @@ _ARCH_FIXES = (
 )
 
 
+def kconfig_view_select(extra: Sequence[str] = ()) -> Callable[[str], bool]:
+    """The test of a Buildroot tree's Kconfig view on a file's path relative to the tree
+    (see ``kconfig_view_files``); ``extra`` are further paths it keeps."""
+    extras = set()
+    for rel in extra:
+        rel = os.path.normpath(rel)
+        if not rel.startswith(("../", "/")) and rel != "..":
+            extras.add(rel)
+
+    def select(rel: str) -> bool:
+        return (rel.rpartition("/")[2].startswith("Config.") or rel.startswith("configs/") or rel == "Makefile"
+                or rel in extras)
+
+    return select
+
+
 def kconfig_view_files(root: str, *, extra: Sequence[str] = ()) -> list[str]:
     """The files of the Buildroot tree at ``root`` that a resolution reads: its "Kconfig view",
     as paths relative to ``root``, sorted.
@@ -133,11 +150,13 @@ def kconfig_view_files(root: str, *, extra: Sequence[str] = ()) -> list[str]:
     A configuration built from the view equals one built from the whole tree, and the rest of
     the tree (15,000 files, most of a checkout: ``.mk`` files, patches, board files) neither
     enters the store for it nor is checked by a warm run.  Folders are listed with
-    ``os.scandir`` and no file is ``stat``ed.
+    ``os.scandir`` and no file is ``stat``ed.  (The session selects with
+    ``kconfig_view_select`` during the walk that also records the tree for the evaluation
+    cache.)
     """
-    root = os.path.abspath(root)
+    select = kconfig_view_select(extra)
     found: list[str] = []
-    stack = [("", root)]
+    stack = [("", os.path.abspath(root))]
     while stack:
         prefix, top = stack.pop()
         with os.scandir(top) as it:
@@ -146,13 +165,9 @@ def kconfig_view_files(root: str, *, extra: Sequence[str] = ()) -> list[str]:
                 if entry.is_dir(follow_symlinks=False):
                     if prefix or name != ".git":
                         stack.append((prefix + name + "/", entry.path))
-                elif name.startswith("Config.") or prefix.startswith("configs/") or (not prefix and name == "Makefile"):
+                elif select(prefix + name):
                     found.append(prefix + name)
-    for rel in extra:
-        rel = os.path.normpath(rel)
-        if not rel.startswith(("../", "/")) and rel != ".." and os.path.isfile(os.path.join(root, rel)):
-            found.append(rel)
-    return sorted(set(found))
+    return sorted(found)
 
 
 def detect_host(cc: str = "gcc", *, max_version: int = DEFAULT_HOSTCC_MAX_VERSION) -> HostInfo:

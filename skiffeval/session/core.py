@@ -197,8 +197,8 @@ class Session:
         if sp is None:
             from skiffeval.session.storeio import store_name
 
+            self.inputs.tree(tree.path, tree.exclude)  # before the import reads it
             sp = self._local_imports[(tree.path, "")] = self.store.add_path(tree.path, store_name(tree.path), tree.exclude)
-            self.inputs.tree(tree.path, tree.exclude)
         return sp
 
     def _source_string(self, sp: StorePath) -> Any:
@@ -235,13 +235,15 @@ class Session:
         view = "kconfig:" + "\0".join(extra)
         sp = self._local_imports.get((tree.path, view))
         if sp is None:
-            from skiffeval.kconfig.buildroot import kconfig_view_files
+            from skiffeval.kconfig.buildroot import kconfig_view_files, kconfig_view_select
             from skiffeval.session.storeio import store_name
 
-            files = kconfig_view_files(tree.path, extra=extra)
+            # one walk selects the view's files and records the tree for the evaluation cache
+            files = self.inputs.tree(tree.path, frozenset({".git"}), kconfig_view_select(extra), view)
+            if self.inputs.kinds.get(tree.path, "") is None:  # the walk failed: say why
+                files = kconfig_view_files(tree.path, extra=extra)
             name = store_name(tree.path)[:190] + "-kconfig"
             sp = self._local_imports[(tree.path, view)] = self.store.add_path(tree.path, name, frozenset({".git"}), files)
-            self.inputs.tree(tree.path, frozenset({".git"}), frozenset(files), view)
         return sp
 
     # -- evaluation ----------------------------------------------------------------------------

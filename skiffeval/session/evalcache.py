@@ -25,7 +25,7 @@ import os
 import stat
 import tempfile
 from array import array
-from typing import Any
+from typing import Any, Callable
 
 import xxhash
 
@@ -49,10 +49,12 @@ def _kind(mode: int) -> str:
     return "unknown"
 
 
-def _tree(path: str, exclude: frozenset[str] = frozenset(), only: frozenset[str] | None = None) -> list[str]:
+def _tree(path: str, exclude: frozenset[str] = frozenset(),
+          select: Callable[[str], bool] | None = None) -> tuple[list[str], list[str]]:
     """The record of a tree (symlinks not followed) that tells later whether any entry was
     added, removed, renamed or touched: every entry's path relative to ``path`` ("" for the
-    top) in walk order, and a digest of their five stat numbers packed as 64-bit integers.
+    top) in walk order, and a digest of their five stat numbers packed as 64-bit integers;
+    and, second, the paths of the files ``select`` kept (empty without ``select``).
 
     ``_tree_unchanged`` checks it with one ``lstat`` per recorded path and no directory
     listing: an entry added to, removed from or renamed in a folder changes that folder's
@@ -60,17 +62,20 @@ def _tree(path: str, exclude: frozenset[str] = frozenset(), only: frozenset[str]
     file edited in place changes its own numbers.  This matters for the warm check of a board
     built with ``--buildroot``: the Buildroot tree has 15,000 files in 5,000 folders, and
     listing the folders cost as much again as the ``lstat`` calls.  The check walks the
-    record's own list, so the order the file system lists entries in does not matter.
+    record's own list, so the order the file system lists entries in does not matter.  A
+    folder's numbers are taken before it is listed, so an entry added meanwhile can only make
+    the record look changed.
 
-    With ``only`` (the relative paths of a view's files, ``store.tree.Only``), the files not in
-    it are left out of the record, but every folder stays in: a file that would join the view
-    (a new ``Config.in``, say) shows through its folder.
+    With ``select`` (a test on a file's relative path: a view of the tree, such as Buildroot's
+    Kconfig view), the files it rejects are left out of the record, but every folder stays
+    in: a file that would join the view (a new ``Config.in``, say) shows through its folder.
+    The walk that records is also the one that selects, so the view and its record agree.
     """
     st = os.lstat(path)
     names: list[str] = [""]
     numbers: list[int] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]
+    selected: list[str] = []
     if stat.S_ISDIR(st.st_mode):
-        isdir = stat.S_ISDIR
         stack = [(path, "")]
         while stack:
             top, prefix = stack.pop()
@@ -80,14 +85,17 @@ def _tree(path: str, exclude: frozenset[str] = frozenset(), only: frozenset[str]
                     if not prefix and name in exclude:
                         continue
                     rel = prefix + name
-                    if only is not None and rel not in only and not entry.is_dir(follow_symlinks=False):
-                        continue
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                    if select is not None and not is_dir:
+                        if not select(rel):
+                            continue
+                        selected.append(rel)
                     est = entry.stat(follow_symlinks=False)
                     names.append(rel)
                     numbers += (est.st_size, est.st_mtime_ns, est.st_ctime_ns, est.st_ino, est.st_mode)
-                    if isdir(est.st_mode):
+                    if is_dir:
                         stack.append((entry.path, rel + "/"))
-    return ["\0".join(names), xxhash.xxh3_128_hexdigest(_pack(numbers))]
+    return ["\0".join(names), xxhash.xxh3_128_hexdigest(_pack(numbers))], selected
 
 
 def _tree_unchanged(path: str, record: list[str]) -> bool:
@@ -139,16 +147,21 @@ class InputLog:
         except OSError:
             self.kinds[path] = None
 
-    def tree(self, path: str, exclude: frozenset[str] = frozenset(), only: frozenset[str] | None = None,
-             view: str = "") -> None:
-        """A tree imported into the store: a record of its entries (``_tree``); ``only`` and
-        ``view`` (its name) for a view of the tree."""
+    def tree(self, path: str, exclude: frozenset[str] = frozenset(), select: Callable[[str], bool] | None = None,
+             view: str = "") -> list[str]:
+        """A tree imported into the store: a record of its entries (``_tree``), taken before
+        the import reads it.  For a view of the tree (``select``, named ``view``), the
+        relative paths of the files it keeps, to import."""
         key = path if not view else f"{path}\0{view}"
-        if key not in self.trees:
-            try:
-                self.trees[key] = _tree(path, exclude, only)
-            except OSError:
-                self.kinds[path] = None
+        if select is None and key in self.trees:
+            return []
+        try:
+            record, selected = _tree(path, exclude, select)
+        except OSError:
+            self.kinds[path] = None
+            return []
+        self.trees.setdefault(key, record)
+        return selected
 
     def program(self, path: str | None) -> None:
         """A program whose output was used (the C compiler): its binary's signature."""

@@ -60,8 +60,8 @@ class StoreIO(FileSystemIO):
 
     def import_path(self, path: str):
         """Import a file or tree into the store (logged as an input); its store path."""
+        self.log.tree(path)  # before the import reads it
         sp = self.store.add_path(path, store_name(path))
-        self.log.tree(path)
         self.inputs[path] = sp.digest
         return sp
 

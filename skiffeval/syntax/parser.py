@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import threading
 from importlib import resources
 
@@ -25,6 +24,7 @@ from skiffeval.diagnostics import Note, SkiffError, Source, Span
 from skiffeval.syntax import ast
 from skiffeval.syntax.codes import BAD_CHARACTER, BAD_FILE, SYNTAX, UNTERMINATED
 from skiffeval.syntax.lower import Lowering
+from skiffeval.usercache import user_cache_dir
 
 __all__ = ["grammar_text", "parse", "parse_bytes", "build_parser"]
 
@@ -40,16 +40,7 @@ def grammar_text() -> str:
 
 
 def _cache_path() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = os.path.join(base, "skiffeval")
-    try:
-        os.makedirs(directory, exist_ok=True)
-        probe = os.path.join(directory, ".probe")
-        with open(probe, "w"):
-            pass
-        os.unlink(probe)
-    except OSError:
-        directory = tempfile.gettempdir()
+    directory = user_cache_dir()
     # lark appends nothing to an explicit path, so the name carries the grammar and lark identity.
     import hashlib
 

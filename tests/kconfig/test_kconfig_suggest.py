@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -54,3 +55,32 @@ def test_case_only_difference_comes_first():
 def test_nothing_close():
     assert INDEX.help("ZZZZZZZZ") == []
     assert INDEX.help("ZZZZZZZZ") == []  # memoized
+
+
+def test_answers_are_kept_for_the_next_process(monkeypatch, tmp_path):
+    """A new index over the same names reads the answers an earlier one computed (they are a
+    function of the names and the code alone); other names get another file."""
+    import skiffeval.kconfig.suggest as suggest
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = NameIndex(NAMES)
+    answer = first.help("BR2_PACKAGE_HTOPP")
+    assert answer and answer == did_you_mean_help("BR2_PACKAGE_HTOPP", NAMES)
+    [memo_file] = (tmp_path / "skiffeval" / "did-you-mean").iterdir()
+
+    def no_computing(*_args):
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr(suggest, "did_you_mean_help", no_computing)
+    assert NameIndex(list(reversed(NAMES))).help("BR2_PACKAGE_HTOPP") == answer  # same names, any order
+    with pytest.raises(AssertionError, match="computed again"):  # another tree: its own file
+        NameIndex(NAMES + ["BR2_PACKAGE_HTOPS"]).help("BR2_PACKAGE_HTOPP")
+    memo_file.write_text("not json")  # a damaged file is as good as none
+    monkeypatch.setattr(suggest, "did_you_mean_help", did_you_mean_help)
+    assert NameIndex(NAMES).help("BR2_PACKAGE_HTOPP") == answer
+
+
+def test_no_file_when_not_persisted(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert NameIndex(NAMES, persist=False).help("BR2_PACKAGE_HTOPP")
+    assert not (tmp_path / "skiffeval" / "did-you-mean").exists()

@@ -101,13 +101,13 @@ def test_tree_record_notices_every_kind_of_change(tmp_path: Path) -> None:
     (root / "a" / "b" / "deep").write_text("1\n")
     (root / "top").write_text("x\n")
     (root / ".git").mkdir()
-    record = _tree(str(root), frozenset({".git"}))
+    record, _ = _tree(str(root), frozenset({".git"}))
     assert "" in record[0].split("\0") and "a/b/deep" in record[0].split("\0")
     assert not any(name.startswith(".git") for name in record[0].split("\0"))
     assert _tree_unchanged(str(root), record)  # stable while nothing changes
     (root / ".git" / "index").write_text("ignored\n")
     assert _tree_unchanged(str(root), record)  # the excluded entry's contents
-    record = _tree(str(root), frozenset({".git"}))
+    record, _ = _tree(str(root), frozenset({".git"}))
     changes = [
         lambda: _touch(root / "a" / "b" / "deep", "2\n"),  # a file deep down, edited in place
         lambda: os.rename(root / "top", root / "top2"),  # renamed: same inode and times, another name
@@ -120,7 +120,26 @@ def test_tree_record_notices_every_kind_of_change(tmp_path: Path) -> None:
     for change in changes:
         change()
         assert not _tree_unchanged(str(root), record)
-        record = _tree(str(root), frozenset({".git"}))
+        record, _ = _tree(str(root), frozenset({".git"}))
         assert _tree_unchanged(str(root), record)
     shutil.rmtree(root / "a")
+    assert not _tree_unchanged(str(root), record)
+
+
+def test_a_view_record_selects_and_sees_what_could_join_the_view(tmp_path: Path) -> None:
+    """With ``select``, the walk returns the kept files, records them and every folder: an
+    in-place edit of a file left out changes nothing, a new file anywhere shows."""
+    from skiffeval.session.evalcache import _tree, _tree_unchanged
+
+    root = tmp_path / "t"
+    (root / "pkg" / "foo").mkdir(parents=True)
+    (root / "Config.in").write_text("a\n")
+    (root / "pkg" / "foo" / "Config.in").write_text("b\n")
+    (root / "pkg" / "foo" / "foo.mk").write_text("c\n")
+    record, selected = _tree(str(root), select=lambda rel: rel.rpartition("/")[2].startswith("Config."))
+    assert sorted(selected) == ["Config.in", "pkg/foo/Config.in"]
+    assert sorted(record[0].split("\0")) == ["", "Config.in", "pkg", "pkg/foo", "pkg/foo/Config.in"]
+    _touch(root / "pkg" / "foo" / "foo.mk", "changed\n")
+    assert _tree_unchanged(str(root), record)
+    (root / "pkg" / "foo" / "Config.in.host").write_text("d\n")
     assert not _tree_unchanged(str(root), record)
