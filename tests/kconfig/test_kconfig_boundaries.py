@@ -11,7 +11,7 @@ from skiffeval.diagnostics import all_codes
 
 PACKAGE = pathlib.Path(skiffeval.kconfig.__file__).parent
 DOCS = pathlib.Path(__file__).parents[2] / "docs" / "kconfig.md"
-ALLOWED = ("skiffeval.kconfig", "skiffeval.diagnostics", "skiffeval.canonical", "skiffeval.derivation")
+ALLOWED = ("skiffeval.kconfig", "skiffeval.diagnostics", "skiffeval.canonical", "skiffeval.derivation", "skiffeval.usercache")
 FORBIDDEN_THIRD_PARTY = ("argparse", "rich")
 
 
