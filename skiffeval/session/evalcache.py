@@ -12,8 +12,11 @@ The next identical command validates the log — a ``stat`` per input, a re-read
 signature changed, as the store's source cache does — and, if nothing changed and every output
 is still in the store, prints the saved result without importing the evaluator, the parser,
 kconfiglib or the builders.  Anything changed means a normal evaluation (the store's early
-cutoff then decides what to rebuild).  This is what Nix's flake evaluation cache does; like it,
-it trusts that no input is modified within the same nanosecond timestamp and size.
+cutoff then decides what to rebuild).  This is what Nix's flake evaluation cache does.  It
+trusts a stat signature only when it was taken well after the input's last change: file
+systems stamp times from a coarse clock, so an input changed within ``RACY_NS`` of being
+recorded is "racy" (as in git's index) — a file is then compared by content, a folder by its
+listing, and a tree counts as changed.
 
 This module imports only the standard library and xxhash: it runs before anything heavy.
 """
@@ -24,6 +27,7 @@ import json
 import os
 import stat
 import tempfile
+import time
 from array import array
 from typing import Any, Callable
 
@@ -31,12 +35,18 @@ import xxhash
 
 __all__ = ["InputLog", "command_key", "lookup", "save", "FORMAT"]
 
-FORMAT = 6  # 6: tree records checked by lstat alone (no directory listing)
+FORMAT = 7  # 7: tree records checked by lstat alone (no directory listing), racy ones marked
+RACY_NS = 50_000_000  # an entry changed this close to its recording may change again unseen
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _sig(st: os.stat_result) -> list[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]
+
+
+def _racy(st: os.stat_result) -> bool:
+    """Whether ``st`` was changed so recently that another change could keep its numbers."""
+    return max(st.st_mtime_ns, st.st_ctime_ns) >= time.time_ns() - RACY_NS
 
 
 def _kind(mode: int) -> str:
@@ -70,7 +80,13 @@ def _tree(path: str, exclude: frozenset[str] = frozenset(),
     Kconfig view), the files it rejects are left out of the record, but every folder stays
     in: a file that would join the view (a new ``Config.in``, say) shows through its folder.
     The walk that records is also the one that selects, so the view and its record agree.
+
+    A record that holds an entry changed within ``RACY_NS`` of the walk is marked racy (the
+    record's third item) and never counts as unchanged: file systems stamp times from a
+    coarse clock, so a second change within the same tick could leave every number as
+    recorded (git's "racily clean" entries; the store's stat cache does the same).
     """
+    racy_after = time.time_ns() - RACY_NS
     st = os.lstat(path)
     names: list[str] = [""]
     numbers: list[int] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]
@@ -95,13 +111,16 @@ def _tree(path: str, exclude: frozenset[str] = frozenset(),
                     numbers += (est.st_size, est.st_mtime_ns, est.st_ctime_ns, est.st_ino, est.st_mode)
                     if is_dir:
                         stack.append((entry.path, rel + "/"))
-    return ["\0".join(names), xxhash.xxh3_128_hexdigest(_pack(numbers))], selected
+    racy = max(max(numbers[1::5]), max(numbers[2::5])) >= racy_after
+    return ["\0".join(names), xxhash.xxh3_128_hexdigest(_pack(numbers)), racy], selected
 
 
 def _tree_unchanged(path: str, record: list[str]) -> bool:
     """Whether the tree at ``path`` still has the entries and stat numbers of ``record``
     (``_tree``): one ``lstat`` per recorded entry."""
-    names, digest = record
+    names, digest, racy = record
+    if racy:
+        return False
     lstat = os.lstat
     base = os.path.join(path, "")
     numbers: list[int] = []
@@ -133,8 +152,10 @@ class InputLog:
         self.commands: dict[str, list[int] | None] = {}
 
     def file(self, path: str, data: bytes) -> None:
+        """A file read, with its content's digest (a racy one is compared by content)."""
         try:
-            self.files[path] = _sig(os.stat(path)) + [xxhash.xxh3_128_hexdigest(data)]
+            st = os.stat(path)
+            self.files[path] = _sig(st) + [xxhash.xxh3_128_hexdigest(data), _racy(st)]
         except OSError:
             self.kinds[path] = None
 
@@ -142,8 +163,10 @@ class InputLog:
         self.kinds.setdefault(path, kind)
 
     def listing(self, path: str, names: list[str]) -> None:
+        """A folder listed, with its names' digest (a racy one is compared by listing)."""
         try:
-            self.dirs[path] = _sig(os.stat(path)) + [xxhash.xxh3_128_hexdigest("\0".join(sorted(names)).encode("utf-8", "surrogateescape"))]
+            st = os.stat(path)
+            self.dirs[path] = _sig(st) + [xxhash.xxh3_128_hexdigest("\0".join(sorted(names)).encode("utf-8", "surrogateescape")), _racy(st)]
         except OSError:
             self.kinds[path] = None
 
@@ -189,7 +212,7 @@ def _unchanged(log: dict[str, Any]) -> bool:
             st = os.stat(path)
         except OSError:
             return False
-        if _sig(st) != sig[:5]:
+        if sig[6] or _sig(st) != sig[:5]:
             try:
                 with open(path, "rb") as f:
                     if xxhash.xxh3_128_hexdigest(f.read()) != sig[5]:
@@ -201,7 +224,7 @@ def _unchanged(log: dict[str, Any]) -> bool:
             st = os.stat(path)
         except OSError:
             return False
-        if _sig(st) != sig[:5]:
+        if sig[6] or _sig(st) != sig[:5]:
             try:
                 names = os.listdir(path)
             except OSError:

@@ -22,6 +22,16 @@ in system { name = "t"; layers = [ l ]; }
 """
 
 
+@pytest.fixture(autouse=True)
+def no_racy_window(request, monkeypatch) -> None:
+    """The tests of what is noticed write their changes just before they check: without the
+    racy window (tested on its own below) their records are trusted at once."""
+    if "racy" not in request.node.name:
+        from skiffeval.session import evalcache
+
+        monkeypatch.setattr(evalcache, "RACY_NS", 0)
+
+
 @pytest.fixture
 def board(tmp_path: Path) -> Path:
     (tmp_path / "board.sk").write_text(BOARD)
@@ -41,7 +51,7 @@ def _evaluated(board: Path, *extra: str) -> bool:
 def _touch(path: Path, text: str) -> None:
     path.write_text(text)
     st = os.stat(path)
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - 1_000_000_000))  # another mtime, in the past
 
 
 def test_second_build_is_answered_from_the_cache(board: Path) -> None:
@@ -143,3 +153,28 @@ def test_a_view_record_selects_and_sees_what_could_join_the_view(tmp_path: Path)
     assert _tree_unchanged(str(root), record)
     (root / "pkg" / "foo" / "Config.in.host").write_text("d\n")
     assert not _tree_unchanged(str(root), record)
+
+
+def test_racy_records_are_not_trusted(tmp_path: Path, monkeypatch) -> None:
+    """An input recorded within RACY_NS of its last change is not trusted by its numbers: a
+    tree counts as changed, a file is compared by content."""
+    from skiffeval.session import evalcache
+
+    root = tmp_path / "t"
+    root.mkdir()
+    (root / "f").write_text("1\n")
+    record, _ = evalcache._tree(str(root))
+    assert record[2] and not evalcache._tree_unchanged(str(root), record)  # just written: racy
+    monkeypatch.setattr(evalcache, "RACY_NS", 0)
+    record, _ = evalcache._tree(str(root))
+    assert not record[2] and evalcache._tree_unchanged(str(root), record)
+    monkeypatch.undo()
+    log = evalcache.InputLog()
+    log.file(str(root / "f"), b"1\n")
+    assert log.files[str(root / "f")][6]  # racy: the check reads the content
+    st = os.stat(root / "f")
+    (root / "f").write_text("2\n")  # same size; times put back: only the content tells
+    os.utime(root / "f", ns=(st.st_atime_ns, st.st_mtime_ns))
+    doc = log.to_json()
+    doc["files"][str(root / "f")][:5] = evalcache._sig(os.stat(root / "f"))  # even the ctime as recorded
+    assert not evalcache._unchanged(doc)
