@@ -258,8 +258,12 @@ class Only:
 
     def keep(self, rel: bytes, entry: os.DirEntry) -> bool:
         """Whether ``entry`` of the folder ``rel`` (``b"."`` for the top) is kept."""
-        child = entry.name if rel == b"." else rel + b"/" + entry.name
-        return child in (self.dirs if entry.is_dir(follow_symlinks=False) else self.files)
+        return self.keeps(rel, entry.name, entry.is_dir(follow_symlinks=False))
+
+    def keeps(self, rel: bytes, name: bytes, is_dir: bool) -> bool:
+        """Whether the entry ``name`` (a folder or not) of the folder ``rel`` is kept."""
+        child = name if rel == b"." else rel + b"/" + name
+        return child in (self.dirs if is_dir else self.files)
 
 
 class SourceWalk:
@@ -271,6 +275,13 @@ class SourceWalk:
     unchanged.  Files whose mtime or ctime is within ``RACY_NS`` of the walk's start are hashed
     but not cached ("racy", as in git's index: a second edit within the same clock tick could
     leave all four fields unchanged).  With ``probe``, the first miss raises ``CacheMiss``.
+
+    Each directory's entry also keeps its listing under the key ``b"/"`` (no file name has a
+    slash): ``((inode, mtime_ns, ctime_ns), names, is-folder flags)``, all names, sorted,
+    before any exclusion.  While the directory's own numbers are unchanged no entry was added,
+    removed or renamed in it (POSIX), so the walk takes the names from the cache instead of
+    listing the directory: a warm re-hash is one ``lstat`` per entry and nothing else.  A
+    directory changed within ``RACY_NS`` keeps no listing.
 
     Only the XXH3 manifest is built: it names the path, and a path that is already valid has its
     SHA-256 in the store's metadata; importing a new path hashes the copy (``treeops``).
@@ -304,7 +315,7 @@ class SourceWalk:
             raise SkiffError(IMPORT_FAILED, f"path '{os.fsdecode(bpath)}' does not exist") from None
         kind = st.st_mode & _S_IFMT
         if kind == _S_IFDIR:
-            self._dir(bpath, b".")
+            self._dir(bpath, b".", st)
         else:
             new: dict[bytes, Any] = {}
             self.new_cache[b""] = new
@@ -320,25 +331,34 @@ class SourceWalk:
         top = "dir" if kind == _S_IFDIR else "file" if kind == _S_IFREG else "link"
         return TreeHash(b"".join(self.xs), None, self.size, self.files, top, None)
 
-    def _dir(self, path: bytes, rel: bytes) -> None:
-        with os.scandir(path) as it:
-            entries = list(it) if rel != b"." or not self.exclude else [e for e in it if e.name not in self.exclude]
-        if self.only is not None:
-            entries = [e for e in entries if self.only.keep(rel, e)]
-        entries.sort(key=_NAME)
-        xs = self.xs
-        xs.append(b"d" + u64(len(entries)))
+    def _dir(self, path: bytes, rel: bytes, dst: os.stat_result) -> None:
         old = self.cache.get(rel, _EMPTY)
         new: dict[bytes, Any] = {}
         self.new_cache[rel] = new
+        dkey = (dst.st_ino, dst.st_mtime_ns, dst.st_ctime_ns)
+        listing = old.get(_LISTING)
+        if listing is not None and listing[0] == dkey:  # no entry added, removed or renamed
+            names, dirs = listing[1], listing[2]
+        else:
+            with os.scandir(path) as it:
+                pairs = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in it)
+            names, dirs = tuple(n for n, _ in pairs), tuple(d for _, d in pairs)
+        if dkey[1] < self.racy_after and dkey[2] < self.racy_after:
+            new[_LISTING] = (dkey, names, dirs)
+        only, exclude = self.only, self.exclude if rel == b"." else ()
+        kept = [n for n, d in zip(names, dirs)
+                if n not in exclude and (only is None or only.keeps(rel, n, d))]
+        xs = self.xs
+        xs.append(b"d" + u64(len(kept)))
+        lstat = os.lstat
         size = hits = 0
-        for e in entries:
-            name = e.name
-            if e.is_dir(follow_symlinks=False):
+        for name in kept:
+            child = path + b"/" + name
+            st = lstat(child)
+            if st.st_mode & _S_IFMT == _S_IFDIR:
                 xs.append(u64(len(name)) + name)
-                self._dir(e.path, name if rel == b"." else rel + b"/" + name)
+                self._dir(child, name if rel == b"." else rel + b"/" + name, st)
                 continue
-            st = e.stat(follow_symlinks=False)
             hit = old.get(name)
             if hit is not None and hit[0] == (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns):
                 new[name] = hit
@@ -346,7 +366,7 @@ class SourceWalk:
                 size += st.st_size
                 hits += 1
             else:
-                self._other(e.path, name, st, old, new)
+                self._other(child, name, st, old, new)
         self.size += size
         self.files += hits
 
@@ -376,10 +396,7 @@ class SourceWalk:
 
 
 _EMPTY: dict[bytes, Any] = {}
-
-
-def _NAME(e: os.DirEntry) -> bytes:  # noqa: N802
-    return e.name  # type: ignore[return-value]
+_LISTING = b"/"  # the key of a directory's own listing in its stat-cache entry
 
 
 # ---------------------------------------------------------------------------------------------

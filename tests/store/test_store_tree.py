@@ -125,7 +125,7 @@ def test_stat_cache_answers_and_invalidates(tmp_path: Path) -> None:
     time.sleep(0.06)  # leave the racy window for the ctime set just now
     w1 = SourceWalk({}, now_ns=time.time_ns())
     h1 = w1.hash(t)
-    assert w1.misses == 2 and set(w1.new_cache[b"a/b"]) == {b"f.txt"}
+    assert w1.misses == 2 and set(w1.new_cache[b"a/b"]) == {b"f.txt", b"/"}  # "/": the folder's listing
     # unchanged: answered by the cache alone (a probe raises on any miss)
     w2 = SourceWalk(w1.new_cache, now_ns=time.time_ns(), probe=True)
     assert w2.hash(t).xxh_manifest == h1.xxh_manifest
@@ -182,3 +182,39 @@ def test_a_view_of_a_tree_is_the_tree_of_its_files_alone(tmp_path: Path) -> None
     assert copied.xxh_manifest == expected.xxh_manifest and copied.sha_manifest == expected.sha_manifest
     assert sorted(str(p.relative_to(tmp_path / "copy")) for p in (tmp_path / "copy").rglob("*")) == [
         "a", "a/b", "a/b/f.txt", "link", "x.sh"]
+
+
+def test_unchanged_folders_are_not_listed_again(tmp_path: Path, monkeypatch) -> None:
+    """A folder whose own numbers are unchanged is walked from its cached listing (no
+    ``scandir``); an entry added, removed or renamed changes the folder, which is listed again."""
+    import skiffeval.store.tree as tree
+
+    t = make_tree(tmp_path / "t")
+    past = time.time() - 100
+    for p in (t / "a" / "b" / "f.txt", t / "x.sh"):
+        os.utime(p, (past, past))
+    time.sleep(0.06)
+    w1 = SourceWalk({}, now_ns=time.time_ns())
+    h1 = w1.hash(t)
+    listed: list[bytes] = []
+    real_scandir = os.scandir
+
+    def counting_scandir(path):
+        listed.append(bytes(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(tree.os, "scandir", counting_scandir)
+    w2 = SourceWalk(w1.new_cache, now_ns=time.time_ns(), probe=True)
+    assert w2.hash(t).xxh_manifest == h1.xxh_manifest and listed == []
+    (t / "a" / "new.txt").write_text("new\n")
+    time.sleep(0.06)
+    w3 = SourceWalk(w2.new_cache, now_ns=time.time_ns())
+    h3 = w3.hash(t)
+    assert listed == [bytes(t / "a")]  # only the changed folder
+    listed.clear()
+    assert h3.xxh_manifest == hash_tree(t).xxh_manifest != h1.xxh_manifest
+    os.rename(t / "a" / "new.txt", t / "a" / "b" / "moved.txt")
+    expected = hash_tree(t).xxh_manifest
+    listed.clear()
+    assert SourceWalk(w3.new_cache, now_ns=time.time_ns()).hash(t).xxh_manifest == expected
+    assert sorted(listed) == [bytes(t / "a"), bytes(t / "a" / "b")]
