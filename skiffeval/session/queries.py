@@ -338,7 +338,8 @@ def _path_node(session: Session, b: _Builder, path: StorePath) -> str:
 
 def output_graph(session: Session, targets: Sequence[Target], depth: int | None = None) -> Graph:
     """The output graph of ``targets``: their realized outputs and everything those refer to,
-    walked breadth-first in waves (a few queries per wave), ``depth`` levels deep at most."""
+    walked breadth-first in waves, ``depth`` levels deep at most: the whole closure read at once
+    without a depth limit, else a wave at a time (``_path_rows``)."""
     reader = _Reader(session)
     b = _Builder()
     roots: list[str] = []
@@ -351,7 +352,7 @@ def output_graph(session: Session, targets: Sequence[Target], depth: int | None 
     c = reader.conn
     frontier = list(dict.fromkeys(roots))
     seen = set(frontier)
-    closure = _output_closure(c, frontier) if depth is None else None
+    closure = _path_rows(c, frontier, "kind, deriver", closure=True) if depth is None else None
     if closure is not None:
         reader.prefetch(d for _k, d in closure[0].values() if d)
     level = 0
@@ -367,7 +368,7 @@ def output_graph(session: Session, targets: Sequence[Target], depth: int | None 
         if closure is not None:  # read already: the whole closure at once
             rows, refs = closure
         else:
-            rows, refs = _output_wave(c, frontier)
+            rows, refs = _path_rows(c, frontier, "kind, deriver", closure=False)
             reader.prefetch(d for _k, d in rows.values() if d)
         wave: list[str] = []
         for base in frontier:
@@ -375,13 +376,13 @@ def output_graph(session: Session, targets: Sequence[Target], depth: int | None 
             rec = reader.recs.get(deriver) if deriver else None
             own = rec.kind if rec is not None else kind
             b.add(base, base[27:], kind, own, rec)  # the store validated its names
-            kids = sorted(refs[base], key=_by_name)  # by name: digests depend on the store root
+            kids = sorted(refs.get(base, ()), key=_by_name)  # by name: digests depend on the store root
             b.children[base] = [_new(Edge, (base, ref, "", ())) for ref in kids]
             if rec is not None and rec.spec_keys and rec.srcs:  # the role of a source it refers to
                 spec_keys = dict(rec.spec_keys)
                 for slot, ref in rec.srcs:
                     role = ROLES.get((own, spec_keys.get(slot, "")))
-                    if role and ref in refs[base]:
+                    if role and ref in kids:
                         b.role.setdefault(ref, role)
             for ref in kids:
                 if ref not in seen:
@@ -390,40 +391,6 @@ def output_graph(session: Session, targets: Sequence[Target], depth: int | None 
         frontier = wave
     reader.flush()
     return b.finish(roots, {}, reader, as_outputs=True)
-
-
-def _output_wave(c: Any, frontier: list[str]) -> tuple[dict[str, tuple[str, str | None]], dict[str, list[str]]]:
-    """The rows (kind, deriver) and references of the paths of one breadth-first wave."""
-    rows: dict[str, tuple[str, str | None]] = {}
-    refs: dict[str, list[str]] = {base: [] for base in frontier}
-    for part in _chunks(frontier):
-        marks = ",".join("?" * len(part))
-        for base, kind, deriver in c.execute(f"SELECT path, kind, deriver FROM paths WHERE path IN ({marks})", part):
-            rows[base] = (kind, deriver)
-        for referrer, ref in c.execute(f"SELECT referrer, reference FROM refs WHERE referrer IN ({marks})", part):
-            if ref != referrer:  # not a self-reference
-                refs[referrer].append(ref)
-    return rows, refs
-
-
-def _output_closure(c: Any, roots: list[str]) -> tuple[dict[str, tuple[str, str | None]], dict[str, list[str]]]:
-    """The rows (kind, deriver) and references of every path in the closure of ``roots``, read
-    with a recursive query inside SQLite rather than a few queries per breadth-first wave."""
-    walk = (f"WITH RECURSIVE c(p) AS (VALUES {','.join(['(?)'] * len(roots))} "
-            "UNION SELECT reference FROM refs JOIN c ON referrer = c.p) ")
-    rows: dict[str, tuple[str, str | None]] = {}
-    refs: dict[str, list[str]] = {}
-    for base, kind, deriver, ref in c.execute(
-        walk + "SELECT c.p, paths.kind, paths.deriver, refs.reference FROM c "
-        "LEFT JOIN paths ON paths.path = c.p LEFT JOIN refs ON refs.referrer = c.p", roots,
-    ):
-        if base not in refs:
-            refs[base] = []
-            if kind is not None:
-                rows[base] = (kind, deriver)
-        if ref is not None and ref != base:  # not a self-reference
-            refs[base].append(ref)
-    return rows, refs
 
 
 def _by_name(basename: str) -> tuple[str, str]:
@@ -670,7 +637,7 @@ def path_records(session: Session, paths: Sequence[StorePath], *, recursive: boo
     c = store.db.conn()
     starts = list(dict.fromkeys(p.basename for p in paths))
     walk = recursive or closure_sizes
-    rows, refs = _path_rows(c, starts, closure=walk)
+    rows, refs = _path_rows(c, starts, "kind, size, files, sha256, deriver", closure=walk)
     missing = [b for b in starts if b not in rows] or [b for b in refs if b not in rows]
     if missing:
         raise SkiffError(NOT_BUILT, f"'{missing[0]}' is not a valid path in the store '{store.root}'")
@@ -691,25 +658,30 @@ def path_records(session: Session, paths: Sequence[StorePath], *, recursive: boo
     return out
 
 
-def _path_rows(c: Any, starts: list[str], *, closure: bool) -> tuple[dict[str, tuple], dict[str, list[str]]]:
-    """The ``paths`` row (kind, size, files, sha256, deriver) and the sorted references (not
-    itself) of each of ``starts`` — or, with ``closure``, of every path in their closure, read
-    with one recursive query inside SQLite.  A path without a row has references but no row."""
-    with_ = ("WITH RECURSIVE c(p) AS (VALUES {} UNION SELECT reference FROM refs JOIN c ON referrer = c.p) "
-             if closure else "WITH c(p) AS (VALUES {}) ")
-    q = (with_.format(",".join(["(?)"] * len(starts))) +
-         "SELECT c.p, paths.kind, paths.size, paths.files, paths.sha256, paths.deriver, "
-         "(SELECT group_concat(reference, ' ') FROM refs WHERE referrer = c.p) FROM c LEFT JOIN paths ON paths.path = c.p")
+def _path_rows(c: Any, paths: list[str], columns: str, *, closure: bool) -> tuple[dict[str, tuple], dict[str, list[str]]]:
+    """The ``paths`` row (``columns``) and the sorted references (not itself) of each of
+    ``paths`` — or, with ``closure``, of every path in their closure, read with one recursive
+    query inside SQLite rather than a few queries per breadth-first wave.  A path the store
+    does not know has references (none) but no row."""
+    cols = ", ".join(f"paths.{name.strip()}" for name in columns.split(","))
+    select = (f"SELECT c.p, (SELECT group_concat(reference, ' ') FROM refs WHERE referrer = c.p), {cols} "
+              "FROM c LEFT JOIN paths ON paths.path = c.p")
+    if closure:
+        queries = [(f"WITH RECURSIVE c(p) AS (VALUES {','.join(['(?)'] * len(paths))} "
+                    f"UNION SELECT reference FROM refs JOIN c ON referrer = c.p) {select}", paths)]
+    else:
+        queries = [(f"WITH c(p) AS (VALUES {','.join(['(?)'] * len(part))}) {select}", part) for part in _chunks(paths)]
     rows: dict[str, tuple] = {}
     refs: dict[str, list[str]] = {}
-    for base, kind, size, files, sha, deriver, mentions in c.execute(q, starts):
-        if kind is not None:
-            rows[base] = (kind, size, files, sha, deriver)
-        found = mentions.split(" ") if mentions else []  # store names have no spaces (NAME_RE)
-        if base in found:
-            found.remove(base)  # a self-reference
-        found.sort()
-        refs[base] = found
+    for q, args in queries:
+        for base, mentions, *row in c.execute(q, args):
+            if row[0] is not None:  # a valid path (the first column is NOT NULL)
+                rows[base] = tuple(row)
+            found = mentions.split(" ") if mentions else []  # store names have no spaces (NAME_RE)
+            if base in found:
+                found.remove(base)  # a self-reference
+            found.sort()
+            refs[base] = found
     return rows, refs
 
 
