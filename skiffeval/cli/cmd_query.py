@@ -182,7 +182,8 @@ _FILL = {"built": "#b7e4c7", "not built": "#ffffff", "source": "#d6e4f0", "missi
 
 def render_dot(graph: Any) -> str:
     """The graph in Graphviz's language: nodes labelled ``name`` and ``[kind]``, filled by
-    state (green built, white dashed not built, blue sources), edges labelled by slot."""
+    state (green built, white dashed not built, blue sources), edges labelled by slot.  Each
+    node's quoted id and each distinct edge label are made once."""
     lines = [
         "digraph skiffeval {",
         '  graph [rankdir=TB, fontname="Helvetica", fontsize=10, labelloc=b,'
@@ -190,6 +191,7 @@ def render_dot(graph: Any) -> str:
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];',
         '  edge [fontname="Helvetica", fontsize=8, color="#666666"];',
     ]
+    quoted: dict[str, str] = {}  # node id -> its quoted id
     for nid, n in graph.nodes.items():
         if n.kind == "missing":
             fill, style = _FILL["missing"], "rounded,filled"
@@ -201,12 +203,16 @@ def render_dot(graph: Any) -> str:
             fill, style = _FILL["not built"], "rounded,filled,dashed"
         shape = ", shape=note" if n.type == "source" else ""
         label = _dot_id(n.name)[:-1] + "\\n[" + _dot_id(n.kind)[1:-1] + ']"'
-        lines.append(f'  {_dot_id(nid)} [label={label}, fillcolor="{fill}", style="{style}"{shape}, tooltip={_dot_id(nid)}];')
+        q = quoted[nid] = _dot_id(nid)
+        lines.append(f'  {q} [label={label}, fillcolor="{fill}", style="{style}"{shape}, tooltip={q}];')
+    attrs: dict[tuple[str, tuple[str, ...]], str] = {}  # (slot, outputs) -> " [label=...]"
     for edges in graph.children.values():
-        for e in edges:
-            label = e.slot + (f" ({', '.join(e.outputs)})" if e.outputs and e.outputs != ("out",) else "")
-            attr = f" [label={_dot_id(label)}]" if label else ""
-            lines.append(f"  {_dot_id(e.parent)} -> {_dot_id(e.child)}{attr};")
+        for _parent, child, slot, outputs in edges:
+            attr = attrs.get((slot, outputs))
+            if attr is None:
+                label = slot + (f" ({', '.join(outputs)})" if outputs and outputs != ("out",) else "")
+                attr = attrs[(slot, outputs)] = f" [label={_dot_id(label)}]" if label else ""
+            lines.append(f"  {quoted[_parent]} -> {quoted.get(child) or _dot_id(child)}{attr};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -321,18 +327,20 @@ def query_graph(target: str, fmt: str, out_file: str | None, outputs: bool, over
     """
 
     graph = _graph(ctx, target, args, overrides, outputs)
+    end = ""  # what a file gets after the text (stdout gets one newline)
     if ctx.output.json or fmt == "json":
-        text = json_line(graph.to_json(str(ctx.session.store.root))) + "\n"
+        text, end = json_line(graph.to_json(str(ctx.session.store.root))), "\n"
     else:
-        text = render_dot(graph)
+        text = render_dot(graph)  # ends with a newline
         if fmt == "svg":
             text = render_svg(text)
     if out_file:
         with open(os.path.join(ctx.options.cwd, out_file), "w", encoding="utf-8") as f:
             f.write(text)
+            f.write(end)
         ctx.output.info(f"wrote {out_file} ({len(graph.nodes)} nodes)")
     else:
-        ctx.output.result(text.rstrip("\n"))
+        ctx.output.result(text.rstrip("\n") if fmt == "svg" else text)
 
 
 def _list_command(name: str, doc: str) -> Callable[..., Any]:

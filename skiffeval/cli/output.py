@@ -60,8 +60,11 @@ class Output:
         return cls(json=json, color=color, verbosity=-1 if quiet else verbose)
 
     def result(self, text: str) -> None:
-        """Print a command's result (stdout)."""
-        self.stdout.write(text if text.endswith("\n") else text + "\n")
+        """Print a command's result (stdout), ended by a newline (written apart: a query's
+        result is megabytes, not worth copying to add one character)."""
+        self.stdout.write(text)
+        if not text.endswith("\n"):
+            self.stdout.write("\n")
         self.stdout.flush()
 
     def data(self, obj: Any) -> None:

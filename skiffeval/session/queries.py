@@ -642,7 +642,11 @@ def path_records(session: Session, paths: Sequence[StorePath], *, recursive: boo
     if missing:
         raise SkiffError(NOT_BUILT, f"'{missing[0]}' is not a valid path in the store '{store.root}'")
     order = _post_order(starts, refs) if walk else starts  # references before referrers
-    sizes = _closure_sizes(order, refs, [rows[b][1] for b in order]) if closure_sizes else {}
+    sizes: dict[str, int] = {}
+    if closure_sizes and recursive:
+        sizes = _closure_sizes(order, refs, [rows[b][1] for b in order])
+    elif closure_sizes:  # the given paths' only: a sum over each one's closure
+        sizes = {b: sum([rows[x][1] for x in _post_order([b], refs)]) for b in starts}
     wanted = order if recursive else starts
     derivers = list({rows[b][4] for b in wanted if rows[b][4]})
     names: dict[str, str] = {}
