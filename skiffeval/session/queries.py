@@ -546,13 +546,29 @@ def find_dependency(session: Session, graph: Graph, text: str, resolve: Any) -> 
 
 
 def why_depends(graph: Graph, deps: set[str], *, all_paths: bool = False) -> list[TreeLine]:
-    """How the graph's roots reach ``deps``: the shortest chain (breadth-first), or with
-    ``all_paths`` every node on some path, as a tree with shared sub-trees marked.  Each line
-    carries the sites of its edge.  E400 when no root reaches a dependency."""
+    """How the graph's roots reach ``deps``: the shortest chain from the first root that reaches
+    one (breadth-first), or with ``all_paths`` every node on some path, as a tree with shared
+    sub-trees marked.  Each line carries the sites of its edge.  No lines (E400 for the command)
+    when no root reaches a dependency."""
     targets = deps & graph.nodes.keys()
     if not targets:
         return []
-    # nodes that reach a dependency: reverse breadth-first search from the dependencies
+    if all_paths:
+        reach = _reaching(graph, targets)
+        roots = [r for r in graph.roots if r in reach]
+        return tree_lines(attrs.evolve(graph, roots=roots), keep=reach, sites=True) if roots else []
+    for start in graph.roots:
+        chain = _shortest_chain(graph, start, targets)
+        if chain is not None:
+            out = [TreeLine(0, start, None, False, True)]
+            for i, e in enumerate(chain):
+                out.append(TreeLine(i + 1, e.child, e, False, True, edge_sites_of(graph, e)))
+            return out
+    return []
+
+
+def _reaching(graph: Graph, targets: set[str]) -> set[str]:
+    """The nodes that reach one of ``targets`` (themselves included): a reverse search."""
     parents: dict[str, list[str]] = {}
     for nid, edges in graph.children.items():
         for e in edges:
@@ -565,40 +581,39 @@ def why_depends(graph: Graph, deps: set[str], *, all_paths: bool = False) -> lis
             if p not in reach:
                 reach.add(p)
                 queue.append(p)
-    roots = [r for r in graph.roots if r in reach]
-    if not roots:
-        return []
-    if all_paths:
-        return tree_lines(attrs.evolve(graph, roots=roots), keep=reach, sites=True)
-    # one shortest chain from the first root that reaches a dependency
-    start = roots[0]
+    return reach
+
+
+def _shortest_chain(graph: Graph, start: str, targets: set[str]) -> list[Edge] | None:
+    """The edges of a shortest path from ``start`` to one of ``targets`` (breadth-first, children
+    in slot order: the first target met), or None when there is none."""
     came: dict[str, Edge | None] = {start: None}
     frontier = [start]
     end = start if start in targets else None
+    children = graph.children
     while frontier and end is None:
         nxt = []
         for nid in frontier:
-            for e in graph.children.get(nid, ()):
-                if e.child in reach and e.child not in came:
-                    came[e.child] = e
-                    if e.child in targets:
-                        end = e.child
+            for e in children.get(nid, ()):
+                child = e.child
+                if child not in came:
+                    came[child] = e
+                    if child in targets:
+                        end = child
                         break
-                    nxt.append(e.child)
+                    nxt.append(child)
             if end is not None:
                 break
         frontier = nxt
+    if end is None:
+        return None
     chain: list[Edge] = []
-    cur = end
-    while cur is not None and came[cur] is not None:
-        edge = came[cur]
+    edge = came[end]
+    while edge is not None:
         chain.append(edge)
-        cur = edge.parent
+        edge = came[edge.parent]
     chain.reverse()
-    out = [TreeLine(0, start, None, False, True)]
-    for i, e in enumerate(chain):
-        out.append(TreeLine(i + 1, e.child, e, False, True, edge_sites_of(graph, e)))
-    return out
+    return chain
 
 
 # ---------------------------------------------------------------------------------------------
