@@ -52,7 +52,16 @@ from skiffeval.eval.io import EvalIO
 from skiffeval.eval.runtime import call, coerce_to_string, force_deep
 from skiffeval.eval.values import Attrs, Closure, PathValue, PrimOp, Thunk, force
 from skiffeval.syntax import ast
-from skiffeval.syntax.parser import parse_bytes
+
+# The parser (lark and its tables, ~0.1 s to import) is imported at the first text to parse:
+# an evaluation that parses nothing (``skiffos configure`` calls the builtin directly) never
+# pays for it.
+
+
+def parse_bytes(data: bytes, name: str, path: str | None = None) -> Any:
+    from skiffeval.syntax.parser import parse_bytes as parse
+
+    return parse(data, name, path)
 
 __all__ = ["Evaluator", "SearchPathEntry", "run_deep", "parse_search_path"]
 
