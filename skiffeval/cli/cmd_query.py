@@ -254,7 +254,7 @@ def _nodes_out(ctx: Context, root: str, nodes: list[Any]) -> None:
     if ctx.output.json:
         _data(ctx, [n.to_json(root) for n in nodes])
     elif nodes:
-        ctx.output.result("\n".join(f"{root}/{n.id}" for n in nodes))
+        ctx.output.result("\n".join([f"{root}/{n.id}" for n in nodes]))
 
 
 # ---------------------------------------------------------------------------------------------

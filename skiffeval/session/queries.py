@@ -111,13 +111,15 @@ class Node(NamedTuple):
     outputs: tuple[tuple[str, str], ...] = ()
 
     def to_json(self, root: str) -> dict[str, Any]:
-        doc: dict[str, Any] = {"id": self.id, "name": self.name, "type": self.type, "kind": self.kind,
-                               "built": self.built, "path": f"{root}/{self.id}"}
-        if self.type == "derivation":
-            doc.update(key=self.key, builder=self.builder, fixed=self.fixed,
-                       outputs={o: f"{root}/{p}" for o, p in self.outputs})
-        elif self.key is not None:  # an output: the derivation that made it
-            doc.update(deriver=self.key, builder=self.builder)
+        nid, type_ = self.id, self.type
+        if type_ == "derivation":
+            return {"id": nid, "name": self.name, "type": type_, "kind": self.kind, "built": self.built,
+                    "path": f"{root}/{nid}", "key": self.key, "builder": self.builder, "fixed": self.fixed,
+                    "outputs": {o: f"{root}/{p}" for o, p in self.outputs}}
+        doc: dict[str, Any] = {"id": nid, "name": self.name, "type": type_, "kind": self.kind, "built": self.built,
+                               "path": f"{root}/{nid}"}
+        if self.key is not None:  # an output: the derivation that made it
+            doc["deriver"], doc["builder"] = self.key, self.builder
         return doc
 
 
