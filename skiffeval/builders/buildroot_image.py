@@ -26,9 +26,7 @@ import os
 import re
 import secrets
 import shutil
-from typing import Callable
 
-import attrs
 import xxhash
 
 from skiffeval.builders.layers import read_text, spec_of
@@ -42,23 +40,11 @@ from skiffeval.store.build import BuildContext
 from skiffeval.store.locks import FileLock
 from skiffeval.store.treeops import remove_tree
 
+from skiffeval.builders.image_settings import SETTINGS, ImageSettings
+
 __all__ = ["ImageSettings", "SETTINGS"]
 
 
-@attrs.define
-class ImageSettings:
-    """Where Buildroot builds and caches (none of it is hashed), and whom to tell about progress."""
-
-    builds_dir: str | None = None  # default: <store>/.skiffeval/builds
-    dl_dir: str | None = None  # default: <store>/.skiffeval/dl
-    ccache_dir: str | None = None
-    jobs: int | None = None  # make's BR2_JLEVEL; None: the configuration's (0 = as many as CPUs)
-    pure: bool = False
-    on_progress: Callable[[str, object], None] | None = None  # (derivation name, ProgressEvent)
-    on_line: Callable[[str, str], None] | None = None  # (derivation name, output line)
-
-
-SETTINGS = ImageSettings()
 _PATHS = re.compile(r'^(BR2_GLOBAL_PATCH_DIR|BR2_LINUX_KERNEL_PATCH|BR2_TARGET_UBOOT_PATCH|'
                     r'BR2_LINUX_KERNEL_CONFIG_FRAGMENT_FILES|BR2_TARGET_UBOOT_CONFIG_FRAGMENT_FILES|'
                     r'BR2_PACKAGE_BUSYBOX_CONFIG_FRAGMENT_FILES|BR2_LINUX_KERNEL_CUSTOM_CONFIG_FILE|'

@@ -410,7 +410,7 @@ class Session:
                          on_line: Callable[[str, str], None] | None = None) -> None:
         """Where Buildroot builds download and cache (none of it is hashed), and who hears of its
         progress (docs/buildroot.md)."""
-        from skiffeval.builders.buildroot_image import SETTINGS
+        from skiffeval.builders.image_settings import SETTINGS
 
         cwd = self.options.cwd
         self._images_configured = True
@@ -449,11 +449,7 @@ class Session:
         on_event: Callable[[Any], None] | None = None,
     ) -> BuildOutcome:
         """Realize (label, derivation, output) targets made by this session's evaluation."""
-        import skiffeval.builders.buildroot_image  # noqa: F401  (registers the builders)
-        import skiffeval.builders.fetch  # noqa: F401
-        import skiffeval.builders.layers  # noqa: F401
-        import skiffeval.builders.resolve  # noqa: F401
-        from skiffeval.builders import realize
+        from skiffeval.builders import realize  # (each builder's module is imported when needed)
 
         from skiffeval.store.realize import RealizeError
 

@@ -267,3 +267,20 @@ def test_copy_and_symlink_join_builtins(store: LocalStore, tmp_path: Path) -> No
     assert store.references(r.of(join)) == sorted([r.of(c1), r.of(c2)])
     assert "collision: etc/motd" in store.log_path(join.key, join.name).read_text()
     assert store.path_info(r.of(c1)).sha256 == store.path_info(s1).sha256  # same tree, another name
+
+
+def test_every_builtin_builder_is_found_through_its_module() -> None:
+    """``MODULES`` names, for every builtin builder, the module that registers it, and nothing
+    else: a builder's module is imported only when a derivation needs it."""
+    import importlib
+
+    from skiffeval.builders import registry
+
+    for module in sorted(set(registry.MODULES.values())):
+        before = set(registry._REGISTRY)
+        importlib.import_module(module)
+        registered = {name for name, fn in registry._REGISTRY.items() if fn.__module__ == module}
+        assert registered == {n for n, m in registry.MODULES.items() if m == module}, module
+        assert before <= set(registry._REGISTRY)
+    names = registry.builder_names()
+    assert {n for n in names if registry._REGISTRY[n].__module__.startswith("skiffeval.")} == set(registry.MODULES)
