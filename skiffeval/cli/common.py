@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import functools
 import os
 from typing import Any, Callable
@@ -30,15 +32,13 @@ class Context:
 
     def set_overrides(self, overrides: tuple[str, ...]) -> None:
         """``--override-input NAME=PATH`` values (before the session is made)."""
-        import attrs as _attrs
-
         pairs = []
         for item in overrides:
             name, sep, path = item.partition("=")
             if not sep or not name or not path:
                 raise click.BadParameter(f"expected NAME=PATH, found '{item}'", param_hint="--override-input")
             pairs.append((name, path))
-        self.options = _attrs.evolve(self.options, overrides=tuple(pairs))
+        self.options = dataclasses.replace(self.options, overrides=tuple(pairs))
 
     @property
     def session(self):

@@ -6,12 +6,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 import sys
 from typing import Any, Iterable
 
-import attrs
 
 from skiffeval.diagnostics import Diagnostic, SkiffError, render_json, render_text
 
@@ -46,13 +47,13 @@ def json_line(doc: Any) -> str:
     return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS, default=_plain).decode()
 
 
-@attrs.define
+@dataclasses.dataclass(slots=True)
 class Output:
     json: bool = False
     color: bool = True
     verbosity: int = 0  # -1 quiet, 0 normal, >0 verbose
-    stdout: Any = attrs.field(factory=lambda: sys.stdout)
-    stderr: Any = attrs.field(factory=lambda: sys.stderr)
+    stdout: Any = dataclasses.field(default_factory=lambda: sys.stdout)
+    stderr: Any = dataclasses.field(default_factory=lambda: sys.stderr)
 
     @classmethod
     def create(cls, *, json: bool = False, no_color: bool = False, verbose: int = 0, quiet: bool = False) -> Output:

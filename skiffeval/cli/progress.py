@@ -17,12 +17,13 @@ skipped; never two calls at once) and from ``skiffeval.builders.buildroot_image`
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 import threading
 import time
 from typing import Any, Callable
 
-import attrs
 
 from skiffeval.cli.output import Output
 
@@ -51,7 +52,7 @@ def _clock(seconds: float) -> str:
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
-@attrs.define
+@dataclasses.dataclass(slots=True)
 class _Running:
     name: str
     started: float

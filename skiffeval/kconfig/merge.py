@@ -32,6 +32,8 @@ starting with a newline before each merge.)
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 from collections.abc import Sequence
 
@@ -106,7 +108,7 @@ def _fragment_lines(fragment: Fragment, prefix: str) -> tuple[list[MergedLine], 
         a = by_line.get(number)
         lines.append(MergedLine(text, span, attrs.evolve(a, span=span) if a else None))
     diags = [
-        attrs.evolve(d, span=where(d.span.line, raw_lines[d.span.line - 1])) if spans and d.span else d
+        dataclasses.replace(d, span=where(d.span.line, raw_lines[d.span.line - 1])) if spans and d.span else d
         for d in parsed.diagnostics
     ]
     return lines, diags

@@ -15,6 +15,8 @@ the late environment, so it gives exactly what a fresh parse would (a test check
 
 from __future__ import annotations
 
+import dataclasses
+
 import time
 from collections.abc import Mapping, Sequence
 
@@ -91,7 +93,7 @@ def resolve(
         for d in parsed.diagnostics:
             line = d.span.line if d.span else 0
             span = _remap(fragment, line, d.span) if d.span else None
-            parse_diags.append(((index, line), attrs.evolve(d, span=span)))
+            parse_diags.append(((index, line), dataclasses.replace(d, span=span)))
 
     kconf = tree.kconf
     with tree.lock, recursion_limit():

@@ -11,6 +11,8 @@ reads no environment), then ``layers=<skiffeval's own layer library>``.
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 from pathlib import Path
 from importlib import resources
@@ -361,8 +363,6 @@ class Session:
             exc.span = made_at[span.file]
             exc.notes.append(Note(f"line {span.line} of the generated '{span.file[1:-1]}'"))
         elif span is not None and span.file in labels:
-            import attrs as _attrs
-
             from skiffeval.diagnostics import Source
 
             path = labels[span.file]
@@ -371,7 +371,7 @@ class Session:
                     source = Source(self.evaluator.display_name(path), f.read(), path)
             except OSError:
                 source = None
-            exc.span = _attrs.evolve(span, file=self.evaluator.display_name(path), source=source)
+            exc.span = dataclasses.replace(span, file=self.evaluator.display_name(path), source=source)
         return exc
 
     def check_overrides(self) -> None:

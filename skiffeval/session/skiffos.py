@@ -24,6 +24,8 @@ warnings are the session's (printed by the CLI).
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 import re
@@ -386,17 +388,17 @@ def _unstore_span(span: Any, originals: dict[str, str]) -> Any:
                 from skiffeval.diagnostics import Source
 
                 source = Source(path, source.text, path)
-            return attrs.evolve(span, file=path, source=source)
+            return dataclasses.replace(span, file=path, source=source)
     return span
 
 
 def _unstore(diag: Diagnostic, originals: dict[str, str]) -> Diagnostic:
     """A diagnostic about store copies, about the checkout's files instead."""
-    return attrs.evolve(
+    return dataclasses.replace(
         diag,
         span=_unstore_span(diag.span, originals),
-        notes=tuple(attrs.evolve(n, span=_unstore_span(n.span, originals)) for n in diag.notes),
-        related=tuple(attrs.evolve(n, span=_unstore_span(n.span, originals)) for n in diag.related),
+        notes=tuple(dataclasses.replace(n, span=_unstore_span(n.span, originals)) for n in diag.notes),
+        related=tuple(dataclasses.replace(n, span=_unstore_span(n.span, originals)) for n in diag.related),
     )
 
 

@@ -249,7 +249,8 @@ def test_a_warm_run_notices_changes_in_the_tree(tmp_path, edit):
 
 def test_a_warm_run_in_a_new_process_imports_nothing_heavy(configured):
     """The evaluation cache answers a rerun: no parser, evaluator, kconfig or SkiffOS reader is
-    imported, and the saved warnings are printed as the first run printed them."""
+    imported (nor attrs: the warm path's records are plain dataclasses), and the saved warnings
+    are printed as the first run printed them."""
     import subprocess
     import sys
 
@@ -261,7 +262,7 @@ def test_a_warm_run_in_a_new_process_imports_nothing_heavy(configured):
         f"    code = main({['skiffos', 'configure', '--root', str(TREE), '--config', CONFIG, '--workspace', 'Dev', '--out', 'warm']!r})\n"
         "except SystemExit as e:\n"
         "    code = e.code\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] == 'lark' or m.startswith(('skiffeval.kconfig', 'skiffeval.skiffos', 'skiffeval.eval', 'kconfiglib')))\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('lark', 'attr', 'attrs') or m.startswith(('skiffeval.kconfig', 'skiffeval.skiffos', 'skiffeval.eval', 'kconfiglib')))\n"
         "print(code, heavy, file=sys.stderr)\n"
     )
     r = subprocess.run([sys.executable, "-c", probe], cwd=d, capture_output=True, text=True, timeout=120)
