@@ -412,29 +412,33 @@ def tree_lines(graph: Graph, *, depth: int | None = None, keep: set[str] | None 
                sites: bool = False) -> list[TreeLine]:
     """The graph as a tree in pre-order: each node is expanded once; a node met again is a
     ``shared`` line without children.  ``keep`` restricts the walk to those nodes (why-depends);
-    ``depth`` cuts it; ``sites`` explains every edge."""
+    ``depth`` cuts it; ``sites`` explains every edge (from its parent's sites, read once per
+    expanded parent: every line but a root's is pushed when its parent is expanded)."""
     lines: list[TreeLine] = []
     expanded: set[str] = set()
     roots = [r for r in graph.roots if keep is None or r in keep]
-    stack: list[tuple[str, Edge | None, int, bool]] = [(r, None, 0, i == len(roots) - 1) for i, r in enumerate(roots)][::-1]
+    stack: list[tuple[str, Edge | None, int, bool, tuple[Site, ...]]] = [
+        (r, None, 0, i == len(roots) - 1, ()) for i, r in enumerate(roots)][::-1]
     children = graph.children
     if keep is not None:  # each node's kept children, once
         children = {nid: [e for e in edges if e.child in keep] for nid, edges in children.items() if nid in keep}
     push, pop, add = stack.append, stack.pop, lines.append
+    by_slot: dict[str, tuple[Site, ...]] = {}
     while stack:
-        nid, edge, d, last = pop()
+        nid, edge, d, last, explained = pop()
         kids = children.get(nid, ())
         seen = nid in expanded
-        explained = edge_sites_of(graph, edge) if sites and edge is not None else ()
         add(_new(TreeLine, (d, nid, edge, seen and bool(kids), last, explained)))
         if seen or not kids or (depth is not None and d >= depth):
             continue
         expanded.add(nid)
         d += 1
+        if sites:
+            by_slot = _slot_sites(graph, nid)
         e = kids[-1]
-        push((e.child, e, d, True))
+        push((e.child, e, d, True, by_slot.get(e.slot, ())))
         for e in kids[-2::-1]:  # the others, last first: popped in order
-            push((e.child, e, d, False))
+            push((e.child, e, d, False, by_slot.get(e.slot, ())))
     return lines
 
 
@@ -632,10 +636,14 @@ def display_file(session: Session, label: str) -> str:
 
 def edge_sites_of(graph: Graph, edge: Edge) -> tuple[Site, ...]:
     """The sites of an edge of the derivation graph (none in the output graph)."""
-    rec = graph.records.get(edge.parent)
-    if graph.outputs or not edge.slot or rec is None:
-        return ()
-    return rec.sites().get(edge.slot, ())
+    return _slot_sites(graph, edge.parent).get(edge.slot, ()) if edge.slot else ()
+
+
+def _slot_sites(graph: Graph, nid: str) -> dict[str, tuple[Site, ...]]:
+    """Where node ``nid`` names each of its input slots (``derivation_sites``); nothing for a
+    node without a record, and in the output graph (its edges have no slots)."""
+    rec = graph.records.get(nid)
+    return {} if graph.outputs or rec is None else rec.sites()
 
 
 # ---------------------------------------------------------------------------------------------
