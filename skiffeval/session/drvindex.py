@@ -409,6 +409,9 @@ def _open_index(store: Any) -> sqlite3.Connection | None:
         conn = sqlite3.connect(path, timeout=2.0, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        # a closure read visits its rows in key order, scattered over the file: mapped pages
+        # instead of a read() per page not in SQLite's 2 MB cache (~20 % of a 10,000-row read)
+        conn.execute("PRAGMA mmap_size=268435456")
         conn.execute(f"CREATE TABLE IF NOT EXISTS {_INDEX_TABLE} (key TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID")
         conn.execute(f"CREATE TABLE IF NOT EXISTS {_EDGES_TABLE} (parent TEXT, child TEXT, PRIMARY KEY (parent, child)) WITHOUT ROWID")
         conn.isolation_level = "DEFERRED"
