@@ -250,6 +250,19 @@ def _data(ctx: Context, doc: Any) -> None:
     ctx.output.result(json_line(doc))
 
 
+def _lines_json(lines: list[Any]) -> list[dict[str, Any]]:
+    """Tree lines as JSON (``TreeLine.to_json``, inlined: a tree has ~30,000 lines); each site's
+    document is made once, however many lines show it."""
+    out = []
+    said: dict[Any, dict[str, Any]] = {}
+    for depth, nid, edge, shared, _last, sites in lines:
+        doc = {"depth": depth, "node": nid, "slot": edge.slot if edge else None, "shared": shared}
+        if sites:
+            doc["sites"] = [said.get(s) or said.setdefault(s, s.to_json()) for s in sites]
+        out.append(doc)
+    return out
+
+
 def _nodes_out(ctx: Context, root: str, nodes: list[Any]) -> None:
     if ctx.output.json:
         _data(ctx, [n.to_json(root) for n in nodes])
@@ -298,7 +311,7 @@ def query_tree(target: str, outputs: bool, depth: int | None, overrides: tuple, 
     root = str(ctx.session.store.root)
     if ctx.output.json:
         _data(ctx, {"roots": graph.roots, "nodes": {n.id: n.to_json(root) for n in graph.nodes.values()},
-                         "lines": [ln.to_json() for ln in lines]})
+                         "lines": _lines_json(lines)})
         return
     ctx.output.result("\n".join(render_tree(graph, lines, ctx.session)))
 
@@ -435,8 +448,8 @@ def why_depends(target: str, dependency: str, all_paths: bool, outputs: bool, ov
     if ctx.output.json:
         _data(ctx, {"roots": [ln.node for ln in lines if ln.depth == 0],
                          "dependencies": sorted(deps & graph.nodes.keys()),
-                         "nodes": {ln.node: graph.nodes[ln.node].to_json(root) for ln in lines},
-                         "lines": [ln.to_json() for ln in lines]})
+                         "nodes": {nid: graph.nodes[nid].to_json(root) for nid in dict.fromkeys(ln.node for ln in lines)},
+                         "lines": _lines_json(lines)})
         return
     ctx.output.result("\n".join(render_tree(graph, lines, ctx.session)))
 
