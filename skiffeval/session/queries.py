@@ -30,6 +30,7 @@ closure per call (quadratic over a closure), and a query per path costs more tha
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -378,7 +379,7 @@ def output_graph(session: Session, targets: Sequence[Target], depth: int | None 
             rec = reader.recs.get(deriver) if deriver else None
             own = rec.kind if rec is not None else kind
             b.add(base, base[27:], kind, own, rec)  # the store validated its names
-            kids = sorted(refs.get(base, ()), key=_by_name)  # by name: digests depend on the store root
+            kids = sorted(refs.get(base, ()), key=_name)  # by name, then basename (refs come sorted, sorted() is stable)
             b.children[base] = [_new(Edge, (base, ref, "", ())) for ref in kids]
             if rec is not None and rec.spec_keys and rec.srcs:  # the role of a source it refers to
                 spec_keys = dict(rec.spec_keys)
@@ -395,8 +396,9 @@ def output_graph(session: Session, targets: Sequence[Target], depth: int | None 
     return b.finish(roots, {}, reader, as_outputs=True)
 
 
-def _by_name(basename: str) -> tuple[str, str]:
-    return basename[27:], basename
+_name = operator.itemgetter(slice(27, None))
+"""A store basename's name (after ``<digest>-``): the output graph orders references by it, as
+digests depend on the store root.  An itemgetter: no Python call per reference."""
 
 
 def graph_of(session: Session, targets: Sequence[Target], *, outputs: bool = False, depth: int | None = None) -> Graph:
