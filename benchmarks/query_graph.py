@@ -209,7 +209,10 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="skiffeval-qbench-", dir=os.environ.get("SKIFFEVAL_BENCH_DIR")) as tmp:
         work = Path(tmp)
+        load = [os.getloadavg()[0]]
         ours = bench(args.n, work, not args.no_build, args.repeat)
+        load.append(os.getloadavg()[0])
+        ours["load_average"] = load  # at the start and at the end: how busy the machine was
         nix = bench_nix(args.n, work, args.repeat) if args.nix else None
         for dirpath, dirs, _files in os.walk(work):  # read-only trees: make them deletable
             for d in dirs:
@@ -219,7 +222,8 @@ def main() -> None:
         return
     print(f"{args.n} derivations, each reading the previous three (every tenth also a source)")
     print("setup: " + ", ".join(f"{k} {v:.2f}s" for k, v in ours["setup"].items()))
-    print(f"load average at the end: {os.getloadavg()[0]:.1f} (CPU time is the fairer figure on a busy machine)")
+    print(f"load average: {ours['load_average'][0]:.1f} at the start, {ours['load_average'][1]:.1f} at the end"
+          " (CPU time is the fairer figure on a busy machine)")
     print(f"{'query':<28}{'index cold':>11}{'warm':>9}{'best':>9}{'CPU':>9}{'output':>10}{'Nix 2.8':>10}")
     for label, t in ours["queries"].items():
         theirs = (nix or {}).get(label)
