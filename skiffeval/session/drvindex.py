@@ -318,26 +318,28 @@ class _Reader:
     def prefetch_closure(self, refs: Sequence[str]) -> bool:
         """Read the indexed records of the whole closure of ``refs`` in one query (a recursive
         walk of the index's input edges inside SQLite), so that a walk over 10,000 derivations
-        does not ask once per breadth-first wave.  True when that is the whole closure: every
-        input of every record read is read too; else what the index lacks is read as before."""
+        does not ask once per breadth-first wave.  True when that is the whole closure: the walk
+        met no ref without an index row (a record's row and edges are written together, so only
+        such a ref can hide more of the closure); else what the index lacks is read as before."""
         if self.index is None or not refs:
             return False
         recs = self.recs
         q = (f"WITH RECURSIVE c(k) AS (VALUES {','.join(['(?)'] * len(refs))} "
              f"UNION SELECT child FROM {_EDGES_TABLE} JOIN c ON parent = c.k) "
-             f"SELECT d.key, d.doc FROM c JOIN {_INDEX_TABLE} d ON d.key = c.k")
-        read: list[_Rec] = []
+             f"SELECT c.k, d.doc FROM c LEFT JOIN {_INDEX_TABLE} d ON d.key = c.k")
+        whole = True
         try:
             for key, text in self.index.execute(q, list(refs)):
-                if key not in recs:
+                if text is None:  # not indexed (or a fixed-output identity): read later, by waves
+                    whole = False
+                elif key not in recs:
                     try:
-                        recs[key] = rec = _Rec.from_row(key, text)
+                        recs[key] = _Rec.from_row(key, text)
                     except (ValueError, TypeError):
-                        continue
-                    read.append(rec)
+                        whole = False
         except sqlite3.Error:
             return False
-        return all(ref in recs for ref in refs) and all(ref in recs for rec in read for _s, ref, _o in rec.inputs)
+        return whole
 
 
 _INDEX_TABLE = "drvs_v6"  # a new row format (or edges table) gets a new table name
