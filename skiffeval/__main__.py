@@ -1,5 +1,5 @@
 """``python -m skiffeval``: the same as the ``skiffeval`` console script."""
 
-from skiffeval.cli import main
+from skiffeval.cli import run
 
-raise SystemExit(main())
+run()
