@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import tempfile
 import time
 from array import array
 from typing import Any, Callable
@@ -294,6 +293,8 @@ def save(meta_dir: str, key: str, log: InputLog, result: dict[str, Any], paths: 
     directory = os.path.join(meta_dir, "evalcache")
     try:
         os.makedirs(directory, exist_ok=True)
+        import tempfile  # here: a warm run only reads (5 ms of imports saved)
+
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump({"format": FORMAT, "inputs": log.to_json(), "result": result, "paths": paths}, f, separators=(",", ":"))
