@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import dataclasses
-
 import functools
 import os
 from typing import Any, Callable

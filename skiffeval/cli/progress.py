@@ -18,7 +18,6 @@ skipped; never two calls at once) and from ``skiffeval.builders.buildroot_image`
 from __future__ import annotations
 
 import dataclasses
-
 import os
 import threading
 import time

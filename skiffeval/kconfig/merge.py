@@ -33,7 +33,6 @@ starting with a newline before each merge.)
 from __future__ import annotations
 
 import dataclasses
-
 import re
 from collections.abc import Sequence
 

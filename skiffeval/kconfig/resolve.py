@@ -16,7 +16,6 @@ the late environment, so it gives exactly what a fresh parse would (a test check
 from __future__ import annotations
 
 import dataclasses
-
 import time
 from collections.abc import Mapping, Sequence
 

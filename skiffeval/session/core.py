@@ -12,7 +12,6 @@ reads no environment), then ``layers=<skiffeval's own layer library>``.
 from __future__ import annotations
 
 import dataclasses
-
 import os
 from pathlib import Path
 from importlib import resources

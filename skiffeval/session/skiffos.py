@@ -25,7 +25,6 @@ warnings are the session's (printed by the CLI).
 from __future__ import annotations
 
 import dataclasses
-
 import json
 import os
 import re
