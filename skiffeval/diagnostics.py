@@ -23,7 +23,6 @@ This module is a leaf: it imports nothing from skiffeval.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import enum
 import json
 from collections.abc import Iterable, Sequence
@@ -284,6 +283,8 @@ def did_you_mean(name: str, candidates: Iterable[str], limit: int = 3) -> list[s
     pool = sorted(set(candidates))
     lowered = name.lower()
     exact_case = [c for c in pool if c.lower() == lowered and c != name]
+    import difflib  # here: every command imports this module, few make suggestions
+
     close = difflib.get_close_matches(name, pool, n=limit, cutoff=0.7)
     seen: list[str] = []
     for c in exact_case + close:
