@@ -28,7 +28,6 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-
 __all__ = [
     "Source",
     "Span",

@@ -30,6 +30,11 @@ def _color(argv: list[str]) -> bool:
     return "--no-color" not in argv and "NO_COLOR" not in os.environ and sys.stderr.isatty()
 
 
+def _say(diag: SkiffError, args: list[str]) -> None:
+    """Print a diagnostic the command itself did not get to print (text, or JSON with --json)."""
+    sys.stderr.write((render_json([diag]) if _wants_json(args) else render_text(diag, color=_color(args))) + "\n")
+
+
 def _usage_error(exc: click.UsageError) -> SkiffError:
     """A usage error in the language's format: ``error[E001]: no such option '--x'`` with the
     usage line and where to get help."""
@@ -83,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError:  # every relative path would be meaningless
         diag = SkiffError(USAGE, "the current directory no longer exists (it was deleted after this shell entered it)",
                           help=["cd into an existing directory and run the command again"])
-        sys.stderr.write((render_json([diag]) if _wants_json(args) else render_text(diag, color=_color(args))) + "\n")
+        _say(diag, args)
         return EXIT_USAGE
     try:
         app.main(args=args, prog_name="skiffeval", standalone_mode=False)
@@ -102,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILURE
     except click.UsageError as exc:
         diag = _usage_error(exc)
-        sys.stderr.write((render_json([diag]) if _wants_json(args) else render_text(diag, color=_color(args))) + "\n")
+        _say(diag, args)
         return EXIT_USAGE
     except click.ClickException as exc:
         exc.show()
@@ -121,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         diag = SkiffError(MISSING_DEPENDENCY, f"the Python package '{_DEPENDENCIES[top]}' that skiffeval needs is not installed",
                           help=["install skiffeval again so that its dependencies are installed: "
                                 "python3 -m pip install -e . (in the clone), or pip install --upgrade skiffeval"])
-        sys.stderr.write((render_json([diag]) if _wants_json(args) else render_text(diag, color=_color(args))) + "\n")
+        _say(diag, args)
         return EXIT_FAILURE
     except (InternalError, Exception) as exc:  # noqa: BLE001 - the last line of defence
         if os.environ.get("SKIFFEVAL_DEBUG"):

@@ -12,7 +12,6 @@ import os
 import sys
 from typing import Any, Iterable
 
-
 from skiffeval.diagnostics import Diagnostic, SkiffError, render_json, render_text
 
 __all__ = ["Output", "PENDING", "flush_pending", "json_line"]

@@ -48,6 +48,7 @@ class NameIndex:
 
     def __init__(self, names: Iterable[str], *, persist: bool = True):
         self._source = names
+        self._sorted: list[str] | None = None
         self._names: list[str] = []
         self._by_bigram: dict[str, list[int]] | None = None  # built at the first question
         self._by_upper: dict[str, list[str]] = {}
@@ -58,7 +59,7 @@ class NameIndex:
     def _build(self) -> None:
         """The index (~0.1 s for Buildroot's 10,000 names): only a configuration with an
         unknown symbol pays for it."""
-        self._names = sorted(set(self._source))
+        self._names = self._all_names()
         self._by_bigram = {}
         for index, name in enumerate(self._names):
             for gram in _bigrams(name):
@@ -79,6 +80,12 @@ class NameIndex:
         found.update(self._by_upper.get(name.upper(), ()))
         return sorted(found)
 
+    def _all_names(self) -> list[str]:
+        """The names, each once, sorted (made at the first need)."""
+        if self._sorted is None:
+            self._sorted = sorted(set(self._source))
+        return self._sorted
+
     def help(self, name: str) -> list[str]:
         """The ``help`` lines for an unknown ``name`` (empty when nothing is close)."""
         if self._memo is None:
@@ -94,8 +101,7 @@ class NameIndex:
         """The answers kept on disk for this tree's names and this code (empty if none)."""
         if not self._persist:
             return {}
-        names = sorted(set(self._source))
-        self._source = names
+        names = self._all_names()
         digest = xxhash.xxh3_128()
         for module in (__file__, skiffeval.diagnostics.__file__):  # the code that answers
             with open(module, "rb") as f:

@@ -88,7 +88,7 @@ def _tree(path: str, exclude: frozenset[str] = frozenset(),
     racy_after = time.time_ns() - RACY_NS
     st = os.lstat(path)
     names: list[str] = [""]
-    numbers: list[int] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]
+    numbers: list[int] = _sig(st)
     selected: list[str] = []
     if stat.S_ISDIR(st.st_mode):
         stack = [(path, "")]

@@ -36,10 +36,10 @@ from skiffeval.diagnostics import Diagnostic, SkiffError
 from skiffeval.eval.builtins.registry import Registry, builtin
 from skiffeval.eval.errors import type_error
 from skiffeval.eval.runtime import coerce_to_string, expect_attrs, expect_list, expect_plain_string
-from skiffeval.eval.values import Attrs, CStr, PathValue, Thunk, force
+from skiffeval.eval.values import Attrs, CStr, PathValue, force
 from skiffeval.session.codes import BAD_SYSTEM
 from skiffeval.session.drvs import DrvTable
-from skiffeval.session.system import SystemHost, _Spec, buildroot_derivations, no_buildroot
+from skiffeval.session.system import SystemHost, _Spec, buildroot_derivations, made_once, no_buildroot
 
 __all__ = ["skiffos_builtins", "SKIFFOS_FIELDS"]
 
@@ -325,16 +325,11 @@ def skiffos_builtins(host: SystemHost, warnings: list[Diagnostic]) -> Registry:
             result_attrs["resolved"] = table.value(drv)
             # show_info and image take the whole Buildroot tree: made only when asked for, so a
             # configuration reads no more of it than its Kconfig view
-            made: dict[str, Any] = {}
-
-            def whole_tree(attr: str, resolved=result_attrs["resolved"], buildroot=buildroot) -> Any:
-                if not made:
-                    made.update(buildroot_derivations(host, ev, table, name, buildroot, br_span, resolved,
-                                                      config_value if out.br2_external else None, span))
-                return made[attr]
-
-            for attr in ("show_info", "image"):
-                result_attrs[attr] = Thunk(lambda _env, attr=attr: whole_tree(attr), None, (f"attribute '{attr}'", span))
+            resolved = result_attrs["resolved"]
+            result_attrs.update(made_once(
+                lambda: buildroot_derivations(host, ev, table, name, buildroot, br_span, resolved,
+                                              config_value if out.br2_external else None, span),
+                ("show_info", "image"), span))
         else:
             for attr in ("resolved", "show_info", "image"):
                 result_attrs[attr] = no_buildroot(name, attr, span)

@@ -416,23 +416,19 @@ class _SystemBuilder:
         add("config", config)
         # resolved, show_info and image need the Buildroot source (and the host's compiler
         # version): they are made when asked for, so the offline bundle needs neither
-        lazy: dict[str, Any] = {}
-
-        def made(_env: Any) -> dict[str, Any]:
-            if not lazy:
-                lazy["resolved"] = self._resolved(config, external_drv, buildroot, buildroot_span, base_in_tree)
-                if buildroot is not None:
-                    lazy.update(buildroot_derivations(
-                        self.host, self.ev, self.table, self.name, buildroot, buildroot_span, lazy["resolved"],
-                        self.value(external_drv) if external_drv is not None else None, self.span,
-                    ))
-            return lazy
-
-        attrs_out["resolved"] = Thunk(lambda env: force(made(env)["resolved"]), None, ("attribute 'resolved'", self.span))
-        for attr in ("show_info", "image"):
+        def made() -> dict[str, Any]:
+            out = {"resolved": self._resolved(config, external_drv, buildroot, buildroot_span, base_in_tree)}
             if buildroot is not None:
-                attrs_out[attr] = Thunk(lambda env, attr=attr: made(env)[attr], None, (f"attribute '{attr}'", self.span))
-            else:
+                out.update(buildroot_derivations(
+                    self.host, self.ev, self.table, self.name, buildroot, buildroot_span, out["resolved"],
+                    self.value(external_drv) if external_drv is not None else None, self.span,
+                ))
+            return out
+
+        names = ("resolved", "show_info", "image") if buildroot is not None else ("resolved",)
+        attrs_out.update(made_once(made, names, self.span))
+        if buildroot is None:
+            for attr in ("show_info", "image"):
                 attrs_out[attr] = no_buildroot(self.name, attr, self.span)
         # the default bundle
         spec = _Spec()
@@ -458,6 +454,19 @@ class _SystemBuilder:
             "host": self.host.host_info(),
         }
         return self.value(self.make("resolved", "kconfig-resolve", spec.text(doc), ("out", "report")))
+
+
+def made_once(make: Callable[[], dict[str, Any]], names: tuple[str, ...], span: Span | None) -> dict[str, Thunk]:
+    """Attributes ``names`` as thunks over one call of ``make`` (which returns them all): the
+    derivations are made when the first of them is asked for, and once."""
+    made: dict[str, Any] = {}
+
+    def get(attr: str) -> Any:
+        if not made:
+            made.update(make())
+        return force(made[attr])
+
+    return {attr: Thunk(lambda _env, attr=attr: get(attr), None, (f"attribute '{attr}'", span)) for attr in names}
 
 
 def no_buildroot(system: str, attr: str, span: Span | None) -> Thunk:

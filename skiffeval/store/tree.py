@@ -256,12 +256,9 @@ class Only:
                 cut = f.rfind(b"/", 0, cut)
         self.dirs = frozenset(dirs)
 
-    def keep(self, rel: bytes, entry: os.DirEntry) -> bool:
-        """Whether ``entry`` of the folder ``rel`` (``b"."`` for the top) is kept."""
-        return self.keeps(rel, entry.name, entry.is_dir(follow_symlinks=False))
-
     def keeps(self, rel: bytes, name: bytes, is_dir: bool) -> bool:
-        """Whether the entry ``name`` (a folder or not) of the folder ``rel`` is kept."""
+        """Whether the entry ``name`` (a folder or not) of the folder ``rel`` (``b"."`` for the
+        top) is kept."""
         child = name if rel == b"." else rel + b"/" + name
         return child in (self.dirs if is_dir else self.files)
 

@@ -71,7 +71,7 @@ class CopyWalk:
         with os.scandir(src) as it:
             only = self.only
             entries = sorted((e.name, e) for e in it
-                             if (rel != b"." or e.name not in self.exclude) and (only is None or only.keep(rel, e)))
+                             if (rel != b"." or e.name not in self.exclude) and (only is None or only.keeps(rel, e.name, e.is_dir(follow_symlinks=False))))
         n = b"d" + u64(len(entries))
         self.xs.append(n)
         self.ss.append(n)
