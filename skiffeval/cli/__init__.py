@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import traceback
 
 import click
 
@@ -130,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILURE
     except (InternalError, Exception) as exc:  # noqa: BLE001 - the last line of defence
         if os.environ.get("SKIFFEVAL_DEBUG"):
+            import traceback  # here: only an internal error with SKIFFEVAL_DEBUG=1 prints one
+
             traceback.print_exc()
         sys.stderr.write(internal_error_text(exc) + "\n")
         return EXIT_INTERNAL

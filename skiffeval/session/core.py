@@ -51,8 +51,10 @@ __all__ = ["Session", "SessionOptions", "ArgValue", "BuildRequest", "BuildOutcom
 
 
 def default_layers_dir() -> str:
-    """The directory of skiffeval's own layer library (``<layers/...>``)."""
-    return str(resources.files("skiffeval._layers"))
+    """The directory of skiffeval's own layer library (``<layers/...>``): the project's
+    ``layers/`` in a checkout (``skiffeval/_layers`` links to it, and paths in diagnostics name
+    the real folder), the package's copy in an installed wheel."""
+    return os.path.realpath(str(resources.files("skiffeval._layers")))
 
 
 @attrs.frozen
