@@ -33,12 +33,12 @@ from __future__ import annotations
 import operator
 import os
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from skiffeval.derivation import StorePath
-from skiffeval.diagnostics import SkiffError, define_code, did_you_mean_help
+from skiffeval.diagnostics import SkiffError, did_you_mean_help
 from skiffeval.session.drvindex import (
     KINDS,
     Site,
@@ -50,6 +50,9 @@ from skiffeval.session.drvindex import (
     index_records,
     kind_of_builder,
 )
+from skiffeval.session.pathinfo import _path_rows, path_records, store_paths_of
+from skiffeval.session.querycodes import GRAPHVIZ_FAILED, NOT_A_DEPENDENCY, NOT_BUILT, UNKNOWN_DEPENDENCY
+from skiffeval.session.querytypes import Edge, Graph, Node, PathRecord, TreeLine, _new
 
 if TYPE_CHECKING:  # pragma: no cover
     from skiffeval.session.core import Session
@@ -58,15 +61,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Node", "Edge", "Site", "Graph", "TreeLine", "PathRecord", "KINDS", "ROLES",
     "derivation_graph", "output_graph", "graph_of", "tree_lines", "requisites", "referrers", "derivation_sites",
-    "why_depends", "find_dependency", "edge_sites", "path_records", "kind_of_builder", "display_file",
+    "why_depends", "find_dependency", "edge_sites", "path_records", "store_paths_of", "kind_of_builder", "display_file",
     "index_records", "NOT_A_DEPENDENCY", "NOT_BUILT", "UNKNOWN_DEPENDENCY", "GRAPHVIZ_FAILED",
 ]
-
-D = "query"
-NOT_A_DEPENDENCY = define_code("E400", "not-a-dependency", D, "why-depends: the target does not depend on the dependency")
-NOT_BUILT = define_code("E401", "not-built", D, "a query about the outputs of a derivation that is not built")
-UNKNOWN_DEPENDENCY = define_code("E402", "unknown-dependency", D, "a DEPENDENCY that names nothing in the target's closure")
-GRAPHVIZ_FAILED = define_code("E403", "graphviz-failed", D, "Graphviz 'dot' is missing or failed to draw the graph")
 
 ROLES: dict[tuple[str, str], str] = {
     ("config", "parts"): "fragment",
@@ -88,117 +85,6 @@ kind and the top-level key of its ``spec`` that names the input."""
 _GENERIC = frozenset({"source", "text", "copy"})
 
 
-# ---------------------------------------------------------------------------------------------
-# records
-#
-# Nodes, edges and tree lines are NamedTuples, not frozen attrs classes: a 10,000-node query
-# makes ~30,000 edges and lines, and a frozen attrs class's __init__ costs several tuples'.
-
-
-class Node(NamedTuple):
-    """A node of a query's graph.  ``id`` is its store basename (``<key>-<name>.drv`` for a
-    derivation); ``type`` is ``derivation``, ``source`` or ``output``; ``built`` says whether a
-    derivation is realized (sources and outputs are valid paths: always true); ``outputs``
-    are a realized derivation's output basenames."""
-
-    id: str
-    name: str
-    type: str
-    kind: str
-    built: bool
-    key: str | None = None
-    builder: str | None = None
-    fixed: bool = False
-    outputs: tuple[tuple[str, str], ...] = ()
-
-    def to_json(self, root: str) -> dict[str, Any]:
-        nid, type_ = self.id, self.type
-        if type_ == "derivation":
-            return {"id": nid, "name": self.name, "type": type_, "kind": self.kind, "built": self.built,
-                    "path": f"{root}/{nid}", "key": self.key, "builder": self.builder, "fixed": self.fixed,
-                    "outputs": {o: f"{root}/{p}" for o, p in self.outputs}}
-        doc: dict[str, Any] = {"id": nid, "name": self.name, "type": type_, "kind": self.kind, "built": self.built,
-                               "path": f"{root}/{nid}"}
-        if self.key is not None:  # an output: the derivation that made it
-            doc["deriver"], doc["builder"] = self.key, self.builder
-        return doc
-
-
-class Edge(NamedTuple):
-    """``parent`` reads ``child`` through the input ``slot`` (outputs ``outputs``); in the
-    output graph ``slot`` is '' (a reference scanned from bytes)."""
-
-    parent: str
-    child: str
-    slot: str
-    outputs: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {"from": self.parent, "to": self.child, "slot": self.slot, "outputs": list(self.outputs)}
-
-
-@attrs.define
-class Graph:
-    """What a walk found: ``roots`` and ``nodes`` (discovery order), and the ``children`` of
-    every node (ordered by slot); ``outputs`` tells the output graph from the derivation graph."""
-
-    roots: list[str]
-    nodes: dict[str, Node]
-    children: dict[str, list[Edge]]
-    outputs: bool = False
-    records: dict[str, Any] = attrs.field(factory=dict, repr=False)  # node id -> _Rec
-    reader: Any = attrs.field(default=None, repr=False)
-
-    def to_json(self, root: str) -> dict[str, Any]:
-        return {
-            "roots": list(self.roots),
-            "nodes": [n.to_json(root) for n in self.nodes.values()],
-            "edges": [e.to_json() for es in self.children.values() for e in es],
-        }
-
-
-class TreeLine(NamedTuple):
-    """One line of a tree: ``node`` at ``depth``, reached through ``edge`` (None for a root);
-    ``shared`` when the node was expanded above (its children are not repeated); ``last`` when
-    it is its parent's last child; ``sites`` explain the edge (why-depends only)."""
-
-    depth: int
-    node: str
-    edge: Edge | None
-    shared: bool
-    last: bool
-    sites: tuple[Site, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"depth": self.depth, "node": self.node, "slot": self.edge.slot if self.edge else None,
-                               "shared": self.shared}
-        if self.sites:
-            doc["sites"] = [s.to_json() for s in self.sites]
-        return doc
-
-
-class PathRecord(NamedTuple):
-    """What the store knows of one valid path (``path-info``)."""
-
-    path: str  # basename
-    kind: str  # source, output, drv
-    size: int
-    files: int
-    sha256: str
-    deriver: str | None  # the deriver's .drv basename
-    references: tuple[str, ...]
-    closure_size: int | None = None
-
-    def to_json(self, root: str) -> dict[str, Any]:
-        doc = {"path": f"{root}/{self.path}", "kind": self.kind, "size": self.size, "files": self.files,
-               "sha256": self.sha256, "deriver": f"{root}/{self.deriver}" if self.deriver else None,
-               "references": [f"{root}/{r}" for r in self.references]}
-        if self.closure_size is not None:
-            doc["closure_size"] = self.closure_size
-        return doc
-
-
-_new = tuple.__new__  # a NamedTuple without its Python-level __new__ (hot loops only)
 # ---------------------------------------------------------------------------------------------
 # walking
 
@@ -436,7 +322,7 @@ def tree_lines(graph: Graph, *, depth: int | None = None, keep: set[str] | None 
         expanded.add(nid)
         d += 1
         if sites:
-            by_slot = _slot_sites(graph, nid)
+            by_slot = graph.slot_sites(nid)
         e = kids[-1]
         push((e.child, e, d, True, by_slot.get(e.slot, ())))
         for e in kids[-2::-1]:  # the others, last first: popped in order
@@ -638,138 +524,4 @@ def display_file(session: Session, label: str) -> str:
 
 def edge_sites_of(graph: Graph, edge: Edge) -> tuple[Site, ...]:
     """The sites of an edge of the derivation graph (none in the output graph)."""
-    return _slot_sites(graph, edge.parent).get(edge.slot, ()) if edge.slot else ()
-
-
-def _slot_sites(graph: Graph, nid: str) -> dict[str, tuple[Site, ...]]:
-    """Where node ``nid`` names each of its input slots (``derivation_sites``); nothing for a
-    node without a record, and in the output graph (its edges have no slots)."""
-    rec = graph.records.get(nid)
-    return {} if graph.outputs or rec is None else rec.sites()
-
-
-# ---------------------------------------------------------------------------------------------
-# path-info
-
-
-def path_records(session: Session, paths: Sequence[StorePath], *, recursive: bool = False,
-                 closure_sizes: bool = False) -> list[PathRecord]:
-    """What the store knows of ``paths`` (with ``recursive``, of their whole closure, dependencies
-    first), with closure sizes when asked.
-
-    The rows and references of the whole closure are read with one recursive query
-    (``_path_rows``); closure sizes in linear passes (``_closure_sizes``).
-    """
-    store = session.store
-    c = store.db.conn()
-    starts = list(dict.fromkeys(p.basename for p in paths))
-    walk = recursive or closure_sizes
-    rows, refs = _path_rows(c, starts, "kind, size, files, sha256, deriver", closure=walk)
-    missing = [b for b in starts if b not in rows] or [b for b in refs if b not in rows]
-    if missing:
-        raise SkiffError(NOT_BUILT, f"'{missing[0]}' is not a valid path in the store '{store.root}'")
-    order = _post_order(starts, refs) if walk else starts  # references before referrers
-    sizes: dict[str, int] = {}
-    if closure_sizes and recursive:
-        sizes = _closure_sizes(order, refs, [rows[b][1] for b in order])
-    elif closure_sizes:  # the given paths' only: a sum over each one's closure
-        sizes = {b: sum([rows[x][1] for x in _post_order([b], refs)]) for b in starts}
-    wanted = order if recursive else starts
-    derivers = list({rows[b][4] for b in wanted if rows[b][4]})
-    names: dict[str, str] = {}
-    for part in _chunks(derivers):
-        marks = ",".join("?" * len(part))
-        for key, name in c.execute(f"SELECT key, name FROM derivations WHERE key IN ({marks})", part):
-            names[key] = f"{key}-{name}.drv"
-    out = []
-    for b in wanted:
-        kind, size, files, sha, deriver = rows[b]
-        out.append(_new(PathRecord, (b, kind, size, files, sha, names.get(deriver) if deriver else None,
-                                     tuple(refs[b]), sizes.get(b) if closure_sizes else None)))
-    return out
-
-
-def _path_rows(c: Any, paths: list[str], columns: str, *, closure: bool) -> tuple[dict[str, tuple], dict[str, list[str]]]:
-    """The ``paths`` row (``columns``) and the sorted references (not itself) of each of
-    ``paths`` — or, with ``closure``, of every path in their closure, read with one recursive
-    query inside SQLite rather than a few queries per breadth-first wave.  A path the store
-    does not know has references (none) but no row."""
-    cols = ", ".join(f"paths.{name.strip()}" for name in columns.split(","))
-    select = (f"SELECT c.p, (SELECT group_concat(reference, ' ') FROM refs WHERE referrer = c.p), {cols} "
-              "FROM c LEFT JOIN paths ON paths.path = c.p")
-    if closure:
-        queries = [(f"WITH RECURSIVE c(p) AS (VALUES {','.join(['(?)'] * len(paths))} "
-                    f"UNION SELECT reference FROM refs JOIN c ON referrer = c.p) {select}", paths)]
-    else:
-        queries = [(f"WITH c(p) AS (VALUES {','.join(['(?)'] * len(part))}) {select}", part) for part in _chunks(paths)]
-    rows: dict[str, tuple] = {}
-    refs: dict[str, list[str]] = {}
-    for q, args in queries:
-        for base, mentions, *row in c.execute(q, args):
-            if row[0] is not None:  # a valid path (the first column is NOT NULL)
-                rows[base] = tuple(row)
-            found = mentions.split(" ") if mentions else []  # store names have no spaces (NAME_RE)
-            if base in found:
-                found.remove(base)  # a self-reference
-            found.sort()
-            refs[base] = found
-    return rows, refs
-
-
-def _post_order(starts: list[str], refs: dict[str, list[str]]) -> list[str]:
-    """The closure of ``starts`` depth-first, each path after everything it refers to."""
-    order: list[str] = []
-    done: set[str] = set()
-    for start in starts:
-        if start in done:
-            continue
-        done.add(start)
-        stack: list[tuple[str, int]] = [(start, 0)]
-        while stack:
-            base, i = stack[-1]
-            kids = refs[base]
-            if i < len(kids):
-                stack[-1] = (base, i + 1)
-                if kids[i] not in done:
-                    done.add(kids[i])
-                    stack.append((kids[i], 0))
-            else:
-                stack.pop()
-                order.append(base)
-    return order
-
-
-def _closure_sizes(order: list[str], refs: dict[str, list[str]], sizes: list[int]) -> dict[str, int]:
-    """Closure sizes of ``order`` (references first; ``sizes`` their own sizes), in linear passes.
-
-    Each path gets a bit (its place in ``order``); a path's closure is the OR of its own bit
-    and its references' closures (Python integers as bit sets: a 10,000-path closure costs
-    10,000 ORs of 1.25 KB).  Its size is summed one bit plane of the sizes at a time,
-    ``popcount(closure & plane_k) << k``, instead of path by path; the planes are the columns
-    of the sizes written in binary, one row per path (``zip`` transposes them)."""
-    closure: dict[str, int] = {}
-    for i, b in enumerate(order):
-        bits = 1 << i
-        for r in refs[b]:
-            bits |= closure[r]
-        closure[b] = bits
-    width = max(sizes, default=0).bit_length()
-    rows = [format(v, f"0{width}b")[::-1] for v in reversed(sizes)]  # row of path i: bit k at column k
-    planes = [(k, int("".join(column), 2)) for k, column in enumerate(zip(*rows)) if "1" in column]
-    return {b: sum([(bits & plane).bit_count() << k for k, plane in planes]) for b, bits in closure.items()}
-
-
-def store_paths_of(targets: Iterable[Target], *, drv_files: bool = False) -> list[StorePath]:
-    """The store paths ``path-info`` describes for ``targets``: each realized output (or, with
-    ``drv_files``, each derivation's .drv file); E401 for a derivation that is not built."""
-    out: list[StorePath] = []
-    for t in targets:
-        if drv_files and t.drv is not None:
-            out.append(t.drv.drv_path)
-        elif t.path is not None:
-            out.append(t.path)
-        else:
-            name = t.drv.name if t.drv is not None else t.label
-            raise SkiffError(NOT_BUILT, f"'{name}' is not built, so it has no output path",
-                             help=["build it first, or pass --drv to describe its .drv file"])
-    return out
+    return graph.slot_sites(edge.parent).get(edge.slot, ()) if edge.slot else ()
