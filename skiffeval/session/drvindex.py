@@ -28,6 +28,7 @@ from itertools import repeat
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from skiffeval.derivation import Derivation
+from skiffeval.session import querycache
 
 if TYPE_CHECKING:  # pragma: no cover
     from skiffeval.session.core import Session
@@ -148,6 +149,11 @@ class _Rec:
         return cls(key, doc["name"], doc["builder"], doc["fixed"] is not None, tuple(doc["outputs"]), inputs,
                    tuple(doc["input_srcs"].items()), _spec_keys(doc["builder"], doc["env"]),
                    derivation_sites(doc["builder"], doc["args"], doc["env"]))
+
+    def sites_text(self) -> str:
+        """The sites as index text: the row's own text when the record came from a row."""
+        s = self._sites
+        return s if isinstance(s, str) and s else self.sites_json()
 
     def sites_json(self) -> str:
         return json.dumps({slot: [list(site) for site in sites] for slot, sites in self.sites().items()},
@@ -356,8 +362,9 @@ def _insert(index: sqlite3.Connection, recs: Sequence[_Rec]) -> None:
 
 
 def prune_index(store: Any) -> int:
-    """Drop the index rows of derivations the store no longer holds (after ``store gc``) and the
-    tables of earlier row formats; how many rows went.  Best effort, like the index itself."""
+    """Drop the index rows of derivations the store no longer holds (after ``store gc``), the
+    tables of earlier row formats and the query cache (``querycache``); how many rows went.
+    Best effort, like the index itself."""
     index = _open_index(store)
     if index is None:
         return 0
@@ -368,6 +375,7 @@ def prune_index(store: Any) -> int:
         with index:
             index.executemany(f"DELETE FROM {_INDEX_TABLE} WHERE key = ?", gone)
             index.executemany(f"DELETE FROM {_EDGES_TABLE} WHERE parent = ?", gone)
+            querycache.clear(index)
             for (table,) in list(index.execute("SELECT name FROM sqlite_master WHERE type = 'table'")):
                 if table not in (_INDEX_TABLE, _EDGES_TABLE):
                     index.execute(f'DROP TABLE "{table}"')

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from skiffeval.derivation import StorePath
 from skiffeval.diagnostics import SkiffError
-from skiffeval.session.drvindex import _chunks
+from skiffeval.session import querycache
+from skiffeval.session.drvindex import _chunks, _open_index
 from skiffeval.session.querycodes import NOT_BUILT
 from skiffeval.session.querytypes import PathRecord, _new
 
@@ -30,11 +31,32 @@ def path_records(session: Session, paths: Sequence[StorePath], *, recursive: boo
     first), with closure sizes when asked.
 
     The rows and references of the whole closure are read with one recursive query
-    (``_path_rows``); closure sizes in linear passes (``_closure_sizes``).
+    (``_path_rows``); closure sizes in linear passes (``_closure_sizes``).  An answer that
+    walked a closure is kept in the query cache under the store's generation (``querycache``).
     """
     store = session.store
-    c = store.db.conn()
     starts = list(dict.fromkeys(p.basename for p in paths))
+    if not (recursive or closure_sizes):
+        return _records(store, starts, recursive, closure_sizes)
+    gen = querycache.generation(store)
+    index = _open_index(store) if gen is not None else None
+    if index is None:
+        return _records(store, starts, recursive, closure_sizes)
+    try:
+        key = f"{recursive:d}{closure_sizes:d}\n" + "\n".join(starts)
+        kept = querycache.load(index, "path-records", key, gen)
+        if kept is not None:
+            return [_new(PathRecord, r) for r in kept]
+        out = _records(store, starts, recursive, closure_sizes)
+        querycache.save(index, "path-records", key, [tuple(r) for r in out], gen)
+        return out
+    finally:
+        index.close()
+
+
+def _records(store: Any, starts: list[str], recursive: bool, closure_sizes: bool) -> list[PathRecord]:
+    """``path_records`` of the basenames ``starts``, read from the store."""
+    c = store.db.conn()
     walk = recursive or closure_sizes
     rows, refs = _path_rows(c, starts, "kind, size, files, sha256, deriver", closure=walk)
     missing = [b for b in starts if b not in rows] or [b for b in refs if b not in rows]

@@ -50,6 +50,7 @@ from skiffeval.session.drvindex import (
     index_records,
     kind_of_builder,
 )
+from skiffeval.session import querycache
 from skiffeval.session.pathinfo import _path_rows, path_records, store_paths_of
 from skiffeval.session.querycodes import GRAPHVIZ_FAILED, NOT_A_DEPENDENCY, NOT_BUILT, UNKNOWN_DEPENDENCY
 from skiffeval.session.querytypes import Edge, Graph, Node, PathRecord, TreeLine, _new
@@ -90,12 +91,15 @@ _GENERIC = frozenset({"source", "text", "copy"})
 
 
 class _Builder:
-    """Accumulates a graph: nodes in discovery order, children, roles from first consumers."""
+    """Accumulates a graph: nodes in discovery order, children, roles from first consumers.
+    ``exact`` stays true while every input ref met is the key of the record it found: no
+    missing derivation, no fixed-output identity (those depend on what the store holds)."""
 
     def __init__(self) -> None:
         self.order: dict[str, tuple[str, str, str, _Rec | None]] = {}  # id -> (name, type, kind, rec)
         self.children: dict[str, list[Edge]] = {}
         self.role: dict[str, str] = {}
+        self.exact = True
 
     def add(self, nid: str, name: str, type_: str, kind: str, rec: _Rec | None = None) -> bool:
         if nid in self.order:
@@ -117,7 +121,10 @@ class _Builder:
                 if child is None:
                     cid = f"{ref}-unknown.drv"
                     self.add(cid, ref, "derivation", "missing")
+                    self.exact = False
                 else:
+                    if child.key != ref:
+                        self.exact = False
                     cid = child.id
                     if cid not in order:
                         order[cid] = (child.name, "derivation", child.kind, child)
@@ -163,6 +170,24 @@ class _Builder:
                 records[nid] = rec
         return Graph(roots, nodes, self.children, as_outputs, records, reader)
 
+    def frozen(self) -> tuple[list[tuple], list[tuple[str, list[tuple]]], dict[str, str]]:
+        """The walk as plain values for the query cache (``_thaw`` makes the graph again): each
+        node's (id, name, type, kind given its role, key, builder, fixed), each node's edges as
+        tuples, and each derivation's sites as index text.  Built or not is not part of it."""
+        role = self.role
+        node_rows: list[tuple] = []
+        site_texts: dict[str, str] = {}
+        for nid, (name, type_, kind, rec) in self.order.items():
+            if role and kind in _GENERIC and nid in role:
+                kind = role[nid]
+            if rec is None:
+                node_rows.append((nid, name, type_, kind, None, None, False))
+            else:
+                node_rows.append((nid, name, type_, kind, rec.key, rec.builder, rec.fixed))
+                site_texts[nid] = rec.sites_text()
+        child_rows = [(parent, [tuple(e) for e in edges]) for parent, edges in self.children.items()]
+        return node_rows, child_rows, site_texts
+
 
 def _slot(edge: Edge) -> str:
     return edge.slot
@@ -170,32 +195,63 @@ def _slot(edge: Edge) -> str:
 
 def derivation_graph(session: Session, targets: Sequence[Target], depth: int | None = None) -> Graph:
     """The derivation graph of ``targets`` (derivations and the sources they read), walked
-    breadth-first in waves, ``depth`` levels deep at most.  Without a depth limit the whole
-    indexed closure is read at once (``prefetch_closure``); otherwise, or when the index lacks
+    breadth-first in waves, ``depth`` levels deep at most.  Without a depth limit the walk comes
+    from the query cache when it was kept (``querycache``), else the whole indexed closure is
+    read at once (``prefetch_closure``) and the walk kept; otherwise, or when the index lacks
     part of it, each wave's records are read in one batch before it is expanded."""
     reader = _Reader(session)
     b = _Builder()
     roots: list[str] = []
     frontier: list[_Rec] = []
+    exact_roots = True
     for t in targets:
         if t.drv is not None:
             rec = reader.rec(t.drv.ref) or _Rec.of(t.drv)
+            exact_roots = exact_roots and rec.key == t.drv.ref
             if b.add(rec.id, rec.name, "derivation", rec.kind, rec):
                 frontier.append(rec)
             roots.append(rec.id)
         elif t.path is not None:
+            exact_roots = False
             roots.append(_path_node(session, b, t.path))
-    whole = depth is None and bool(frontier) and reader.prefetch_closure(
-        [ref for rec in frontier for _s, ref, _o in rec.inputs])
-    level = 0
-    while frontier and (depth is None or level < depth):
-        level += 1
-        if not whole:
-            reader.prefetch(ref for rec in frontier for _s, ref, _o in rec.inputs)
-        frontier = b.expand(frontier, reader.recs)
-    reader.flush()
-    keys = [rec.key for _n, _t, _k, rec in b.order.values() if rec is not None]
-    return b.finish(roots, _realised(reader.conn, keys), reader)
+    cache_key = "\n".join(roots) if depth is None and exact_roots and reader.index is not None and roots else None
+    frozen = querycache.load(reader.index, "drv-graph", cache_key) if cache_key else None
+    if frozen is None:
+        whole = depth is None and bool(frontier) and reader.prefetch_closure(
+            [ref for rec in frontier for _s, ref, _o in rec.inputs])
+        level = 0
+        while frontier and (depth is None or level < depth):
+            level += 1
+            if not whole:
+                reader.prefetch(ref for rec in frontier for _s, ref, _o in rec.inputs)
+            frontier = b.expand(frontier, reader.recs)
+        reader.flush()
+        if cache_key is None or not b.exact:
+            keys = [rec.key for _n, _t, _k, rec in b.order.values() if rec is not None]
+            return b.finish(roots, _realised(reader.conn, keys), reader)
+        frozen = b.frozen()
+        querycache.save(reader.index, "drv-graph", cache_key, frozen)
+    gen = querycache.generation(session.store)
+    realised = querycache.load(reader.index, "realised", cache_key, gen) if gen is not None else None
+    if realised is None:
+        realised = _realised(reader.conn, [key for _i, _n, _t, _k, key, _b, _f in frozen[0] if key is not None])
+        if gen is not None:
+            querycache.save(reader.index, "realised", cache_key, realised, gen)
+    return _thaw(frozen, roots, realised, reader)
+
+
+def _thaw(frozen: tuple, roots: list[str], realised: dict[str, tuple], reader: _Reader) -> Graph:
+    """The graph of a kept walk (``_Builder.frozen``), with what ``realised`` says is built."""
+    node_rows, child_rows, site_texts = frozen
+    nodes: dict[str, Node] = {}
+    for nid, name, type_, kind, key, builder, fixed in node_rows:
+        if key is None:
+            nodes[nid] = _new(Node, (nid, name, type_, kind, True, None, None, False, ()))
+        else:
+            outs = realised.get(key)
+            nodes[nid] = _new(Node, (nid, name, type_, kind, outs is not None, key, builder, fixed, outs or ()))
+    children = {parent: [_new(Edge, e) for e in edges] for parent, edges in child_rows}
+    return Graph(roots, nodes, children, False, {}, reader, site_texts)
 
 
 def _realised(conn: Any, keys: list[str]) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -228,7 +284,8 @@ def _path_node(session: Session, b: _Builder, path: StorePath) -> str:
 def output_graph(session: Session, targets: Sequence[Target], depth: int | None = None) -> Graph:
     """The output graph of ``targets``: their realized outputs and everything those refer to,
     walked breadth-first in waves, ``depth`` levels deep at most: the whole closure read at once
-    without a depth limit, else a wave at a time (``_path_rows``)."""
+    without a depth limit (and kept in the query cache, under the store's generation), else a
+    wave at a time (``_path_rows``)."""
     reader = _Reader(session)
     b = _Builder()
     roots: list[str] = []
@@ -238,6 +295,13 @@ def output_graph(session: Session, targets: Sequence[Target], depth: int | None 
             raise SkiffError(NOT_BUILT, f"'{name}' is not built, so it has no outputs to query",
                              help=["build it first, or query its derivations (without --outputs)"])
         roots.append(t.path.basename)
+    gen = querycache.generation(session.store) if depth is None and reader.index is not None else None
+    if gen is not None:
+        kept = querycache.load(reader.index, "out-graph", "\n".join(roots), gen)
+        if kept is not None:
+            node_rows, child_rows = kept
+            return Graph(roots, {n[0]: _new(Node, n) for n in node_rows},
+                         {parent: [_new(Edge, e) for e in edges] for parent, edges in child_rows}, True, {}, reader)
     c = reader.conn
     frontier = list(dict.fromkeys(roots))
     seen = set(frontier)
@@ -279,7 +343,12 @@ def output_graph(session: Session, targets: Sequence[Target], depth: int | None 
                     wave.append(ref)
         frontier = wave
     reader.flush()
-    return b.finish(roots, {}, reader, as_outputs=True)
+    graph = b.finish(roots, {}, reader, as_outputs=True)
+    if gen is not None:
+        querycache.save(reader.index, "out-graph", "\n".join(roots), (
+            [tuple(n) for n in graph.nodes.values()],
+            [(parent, [tuple(e) for e in edges]) for parent, edges in graph.children.items()]), gen)
+    return graph
 
 
 _name = operator.itemgetter(slice(27, None))
