@@ -62,7 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Node", "Edge", "Site", "Graph", "TreeLine", "PathRecord", "KINDS", "ROLES",
     "derivation_graph", "output_graph", "graph_of", "tree_lines", "requisites", "referrers", "derivation_sites",
-    "why_depends", "find_dependency", "edge_sites", "path_records", "store_paths_of", "kind_of_builder", "display_file",
+    "why_depends", "why_depends_all", "kept_children", "find_dependency", "edge_sites", "path_records", "store_paths_of", "kind_of_builder", "display_file",
     "index_records", "NOT_A_DEPENDENCY", "NOT_BUILT", "UNKNOWN_DEPENDENCY", "GRAPHVIZ_FAILED",
 ]
 
@@ -376,9 +376,7 @@ def tree_lines(graph: Graph, *, depth: int | None = None, keep: set[str] | None 
     roots = [r for r in graph.roots if keep is None or r in keep]
     stack: list[tuple[str, Edge | None, int, bool, tuple[Site, ...]]] = [
         (r, None, 0, i == len(roots) - 1, ()) for i, r in enumerate(roots)][::-1]
-    children = graph.children
-    if keep is not None:  # each node's kept children, once
-        children = {nid: [e for e in edges if e.child in keep] for nid, edges in children.items() if nid in keep}
+    children = kept_children(graph, keep)
     push, pop, add = stack.append, stack.pop, lines.append
     by_slot: dict[str, tuple[Site, ...]] = {}
     while stack:
@@ -397,6 +395,15 @@ def tree_lines(graph: Graph, *, depth: int | None = None, keep: set[str] | None 
         for e in kids[-2::-1]:  # the others, last first: popped in order
             push((e.child, e, d, False, by_slot.get(e.slot, ())))
     return lines
+
+
+def kept_children(graph: Graph, keep: set[str] | None) -> dict[str, list[Edge]]:
+    """Each node's children among ``keep`` (all of them when ``keep`` is None or holds every
+    node: why-depends on something everything reaches)."""
+    children = graph.children
+    if keep is None or len(keep) >= len(graph.nodes) and keep >= graph.nodes.keys():
+        return children
+    return {nid: [e for e in edges if e.child in keep] for nid, edges in children.items() if nid in keep}
 
 
 def requisites(graph: Graph) -> list[str]:
@@ -513,14 +520,11 @@ def why_depends(graph: Graph, deps: set[str], *, all_paths: bool = False) -> lis
     one (breadth-first), or with ``all_paths`` every node on some path, as a tree with shared
     sub-trees marked.  Each line carries the sites of its edge.  No lines (E400 for the command)
     when no root reaches a dependency."""
-    targets = deps & graph.nodes.keys()
-    if not targets:
-        return []
     if all_paths:
-        reach = _reaching(graph, targets)
-        roots = [r for r in graph.roots if r in reach]
-        return tree_lines(attrs.evolve(graph, roots=roots), keep=reach, sites=True) if roots else []
-    for start in graph.roots:
+        found = why_depends_all(graph, deps)
+        return tree_lines(found[0], keep=found[1], sites=True) if found is not None else []
+    targets = deps & graph.nodes.keys()
+    for start in graph.roots if targets else ():
         chain = _shortest_chain(graph, start, targets)
         if chain is not None:
             out = [TreeLine(0, start, None, False, True)]
@@ -528,6 +532,18 @@ def why_depends(graph: Graph, deps: set[str], *, all_paths: bool = False) -> lis
                 out.append(TreeLine(i + 1, e.child, e, False, True, edge_sites_of(graph, e)))
             return out
     return []
+
+
+def why_depends_all(graph: Graph, deps: set[str]) -> tuple[Graph, set[str]] | None:
+    """What ``why_depends(all_paths=True)`` shows: the graph with only the roots that reach one
+    of ``deps``, and the nodes on some path to one (the ``keep`` of ``tree_lines``); None when
+    no root reaches one."""
+    targets = deps & graph.nodes.keys()
+    if not targets:
+        return None
+    reach = _reaching(graph, targets)
+    roots = [r for r in graph.roots if r in reach]
+    return (attrs.evolve(graph, roots=roots), reach) if roots else None
 
 
 def _reaching(graph: Graph, targets: set[str]) -> set[str]:
