@@ -173,19 +173,26 @@ class _Builder:
     def frozen(self) -> tuple[list[tuple], list[tuple[str, list[tuple]]], dict[str, str]]:
         """The walk as plain values for the query cache (``_thaw`` makes the graph again): each
         node's (id, name, type, kind given its role, key, builder, fixed), each node's edges as
-        tuples, and each derivation's sites as index text.  Built or not is not part of it."""
+        tuples, and each derivation's sites as index text.  Built or not is not part of it.
+        Equal small values (kinds, builders, slots, outputs, site texts) are made one object
+        (``one``): marshal writes such an object once, and reads it back once."""
         role = self.role
+        one: dict[Any, Any] = {}
+        same = one.setdefault
         node_rows: list[tuple] = []
         site_texts: dict[str, str] = {}
         for nid, (name, type_, kind, rec) in self.order.items():
             if role and kind in _GENERIC and nid in role:
                 kind = role[nid]
             if rec is None:
-                node_rows.append((nid, name, type_, kind, None, None, False))
+                node_rows.append((nid, name, same(type_, type_), same(kind, kind), None, None, False))
             else:
-                node_rows.append((nid, name, type_, kind, rec.key, rec.builder, rec.fixed))
-                site_texts[nid] = rec.sites_text()
-        child_rows = [(parent, [tuple(e) for e in edges]) for parent, edges in self.children.items()]
+                node_rows.append((nid, name, same(type_, type_), same(kind, kind), rec.key,
+                                  same(rec.builder, rec.builder), rec.fixed))
+                text = rec.sites_text()
+                site_texts[nid] = same(text, text)
+        child_rows = [(parent, [(p, c, same(slot, slot), same(outs, outs)) for p, c, slot, outs in edges])
+                      for parent, edges in self.children.items()]
         return node_rows, child_rows, site_texts
 
 
@@ -219,6 +226,8 @@ def derivation_graph(session: Session, targets: Sequence[Target], depth: int | N
     if frozen is None:
         whole = depth is None and bool(frontier) and reader.prefetch_closure(
             [ref for rec in frontier for _s, ref, _o in rec.inputs])
+        if depth is None and frontier and not whole:  # what the index lacks: listed by the store
+            reader.prefetch_store_closure([rec.id for rec in frontier])
         level = 0
         while frontier and (depth is None or level < depth):
             level += 1
@@ -345,8 +354,11 @@ def output_graph(session: Session, targets: Sequence[Target], depth: int | None 
     reader.flush()
     graph = b.finish(roots, {}, reader, as_outputs=True)
     if gen is not None:
+        one: dict[Any, Any] = {}  # equal small values made one object (``_Builder.frozen``)
+        same = one.setdefault
         querycache.save(reader.index, "out-graph", "\n".join(roots), (
-            [tuple(n) for n in graph.nodes.values()],
+            [(n.id, n.name, same(n.type, n.type), same(n.kind, n.kind), True, n.key, same(n.builder, n.builder),
+              n.fixed, ()) for n in graph.nodes.values()],
             [(parent, [tuple(e) for e in edges]) for parent, edges in graph.children.items()]), gen)
     return graph
 
