@@ -25,6 +25,7 @@ import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from itertools import repeat
+from sys import intern
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
@@ -118,16 +119,17 @@ class _Rec:
     @property
     def inputs(self) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
         """(slot, ref, outputs) of each input derivation, decoded on first use (an output-graph
-        walk needs only a record's builder)."""
+        walk needs only a record's builder).  Slot names are interned: records share them, and
+        so do the edges and the query cache made from them."""
         v = self._inputs
         if type(v) is list:
             islots, irefs, iouts = v
             if not islots:
                 v = ()
             elif iouts:
-                v = tuple(zip(islots.split("\x1e"), irefs.split("\x1e"), map(_outputs, iouts.split("\x1e"))))
+                v = tuple(zip(map(intern, islots.split("\x1e")), irefs.split("\x1e"), map(_outputs, iouts.split("\x1e"))))
             else:  # every input's outputs are ("out",)
-                v = tuple(zip(islots.split("\x1e"), irefs.split("\x1e"), repeat(_OUT)))
+                v = tuple(zip(map(intern, islots.split("\x1e")), irefs.split("\x1e"), repeat(_OUT)))
             self._inputs = v
         return v
 

@@ -174,25 +174,24 @@ class _Builder:
         """The walk as plain values for the query cache (``_thaw`` makes the graph again): each
         node's (id, name, type, kind given its role, key, builder, fixed), each node's edges as
         tuples, and each derivation's sites as index text.  Built or not is not part of it.
-        Equal small values (kinds, builders, slots, outputs, site texts) are made one object
-        (``one``): marshal writes such an object once, and reads it back once."""
+        Equal builders and site texts are made one object (``same``; slots are interned by
+        ``_Rec.inputs``): marshal writes such an object once, and reads it back once."""
         role = self.role
-        one: dict[Any, Any] = {}
+        one: dict[str, str] = {}
         same = one.setdefault
         node_rows: list[tuple] = []
         site_texts: dict[str, str] = {}
         for nid, (name, type_, kind, rec) in self.order.items():
-            if role and kind in _GENERIC and nid in role:
+            if kind in _GENERIC and nid in role:
                 kind = role[nid]
             if rec is None:
-                node_rows.append((nid, name, same(type_, type_), same(kind, kind), None, None, False))
+                node_rows.append((nid, name, type_, kind, None, None, False))
             else:
-                node_rows.append((nid, name, same(type_, type_), same(kind, kind), rec.key,
-                                  same(rec.builder, rec.builder), rec.fixed))
+                b = rec.builder
+                node_rows.append((nid, name, type_, kind, rec.key, same(b, b), rec.fixed))
                 text = rec.sites_text()
                 site_texts[nid] = same(text, text)
-        child_rows = [(parent, [(p, c, same(slot, slot), same(outs, outs)) for p, c, slot, outs in edges])
-                      for parent, edges in self.children.items()]
+        child_rows = [(parent, list(map(tuple, edges))) for parent, edges in self.children.items()]
         return node_rows, child_rows, site_texts
 
 
@@ -235,18 +234,20 @@ def derivation_graph(session: Session, targets: Sequence[Target], depth: int | N
                 reader.prefetch(ref for rec in frontier for _s, ref, _o in rec.inputs)
             frontier = b.expand(frontier, reader.recs)
         reader.flush()
-        if cache_key is None or not b.exact:
-            keys = [rec.key for _n, _t, _k, rec in b.order.values() if rec is not None]
-            return b.finish(roots, _realised(reader.conn, keys), reader)
-        frozen = b.frozen()
-        querycache.save(reader.index, "drv-graph", cache_key, frozen)
-    gen = querycache.generation(session.store)
+        if cache_key is not None and b.exact:
+            querycache.save(reader.index, "drv-graph", cache_key, b.frozen())
+        else:
+            cache_key = None
+        keys = [rec.key for _n, _t, _k, rec in b.order.values() if rec is not None]
+    else:
+        keys = [key for _i, _n, _t, _k, key, _b, _f in frozen[0] if key is not None]
+    gen = querycache.generation(session.store) if cache_key is not None else None
     realised = querycache.load(reader.index, "realised", cache_key, gen) if gen is not None else None
     if realised is None:
-        realised = _realised(reader.conn, [key for _i, _n, _t, _k, key, _b, _f in frozen[0] if key is not None])
+        realised = _realised(reader.conn, keys)
         if gen is not None:
             querycache.save(reader.index, "realised", cache_key, realised, gen)
-    return _thaw(frozen, roots, realised, reader)
+    return b.finish(roots, realised, reader) if frozen is None else _thaw(frozen, roots, realised, reader)
 
 
 def _thaw(frozen: tuple, roots: list[str], realised: dict[str, tuple], reader: _Reader) -> Graph:
@@ -271,7 +272,7 @@ def _realised(conn: Any, keys: list[str]) -> dict[str, tuple[tuple[str, str], ..
     q = ("SELECT r.key, o.output, o.path, p.path IS NOT NULL FROM realisations r "
          "JOIN resolved_outputs o ON o.resolved = r.resolved LEFT JOIN paths p ON p.path = o.path "
          "WHERE r.key IN ({})")
-    for part in _chunks(keys):
+    for part in _chunks(sorted(keys)):  # in key order: each B-tree page is visited once
         for key, output, path, valid in conn.execute(q.format(",".join("?" * len(part))), part):
             pair = (output, path)
             found[key] = tuple(sorted(found[key] + (pair,))) if key in found else (pair,)
