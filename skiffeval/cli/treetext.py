@@ -124,9 +124,10 @@ def tree_text(graph: Any, session: Any = None, *, depth: int | None = None, keep
     """The text of ``render_tree(graph, tree_lines(graph, depth=depth, keep=keep, sites=sites))``,
     walking the graph here (the walk of ``queries.tree_lines``) without making line records.
 
-    How: a stack of (node, edge, depth, last, sites, the parent's stem, the line's prefix);
-    expanding a node makes its stem (guides below it) and its children's two prefixes (middle
-    and last branch) once, so a line is a few appended pieces, joined at the end."""
+    How: a stack of (node, edge, depth, last, sites, the parent's stem, the parent's guides
+    as its children show them, the line's prefix); expanding a node makes its stem (guides below
+    it) and its children's two prefixes (middle and last branch) once, so a line is a few
+    appended pieces, joined at the end."""
     from skiffeval.session.queries import kept_children
 
     parts: list[str] = []
@@ -141,15 +142,11 @@ def tree_text(graph: Any, session: Any = None, *, depth: int | None = None, keep
     width = 4 * guides
     expanded: set[str] = set()
     no_sites: dict[str, tuple] = {}
-    stack: list[tuple] = [(r, None, 0, i == len(roots) - 1, (), "", "") for i, r in enumerate(roots)][::-1]
+    stack: list[tuple] = [(r, None, 0, i == len(roots) - 1, (), "", "", "") for i, r in enumerate(roots)][::-1]
     push, pop = stack.append, stack.pop
-    first = True
     while stack:
-        nid, edge, d, last, explained, above, prefix = pop()
-        if first:
-            first = False
-        else:
-            add("\n")
+        nid, edge, d, last, explained, above, base, prefix = pop()
+        add("\n")  # the first one is dropped at the end
         kids = children.get(nid, ())
         seen = nid in expanded
         if d:
@@ -169,14 +166,17 @@ def tree_text(graph: Any, session: Any = None, *, depth: int | None = None, keep
         grows = not seen and bool(kids) and (depth is None or d < depth)
         if seen and kids:
             add(" [see above]")
-        if explained:
-            lead = f"{prefix[:-4]}{'    ' if last else '│   '}" if d else ""
-            lead = f"\n{lead}{'│' if grows else ' '}   via "
+        if explained:  # "via" lines: under the line's guides, a stem when its children follow
+            pad = ("    " if last else "│   ") if d else ""
+            mark = "│   via " if grows else "    via "
             for site in explained:
                 text = said.get(site)
                 if text is None:
                     text = said[site] = _site_text(session, site)
-                add(lead)
+                add("\n")
+                add(base)
+                add(pad)
+                add(mark)
                 add(text)
         if not grows:
             continue
@@ -187,12 +187,14 @@ def tree_text(graph: Any, session: Any = None, *, depth: int | None = None, keep
                 stem = stem[4:]
         else:
             stem = ""
-        plus = f"+{d - guides} " if d > guides else ""
-        mid, end = f"{plus}{stem}├── ", f"{plus}{stem}└── "
+        lead = f"+{d - guides} {stem}" if d > guides else stem  # the children's guides
+        mid, end = lead + "├── ", lead + "└── "
         d += 1
         by_slot = graph.slot_sites(nid) if sites else no_sites
         e = kids[-1]
-        push((e[1], e, d, True, by_slot.get(e[2], ()) if sites else (), stem, end))
+        push((e[1], e, d, True, by_slot.get(e[2], ()) if sites else (), stem, lead, end))
         for e in kids[-2::-1]:  # the others, last first: popped in order
-            push((e[1], e, d, False, by_slot.get(e[2], ()) if sites else (), stem, mid))
+            push((e[1], e, d, False, by_slot.get(e[2], ()) if sites else (), stem, lead, mid))
+    if parts:
+        parts[0] = ""
     return "".join(parts)
