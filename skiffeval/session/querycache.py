@@ -39,10 +39,11 @@ _PY = f"py{sys.version_info[0]}.{sys.version_info[1]}"
 
 def generation(store: Any) -> str | None:
     """The store database's generation (read it before the rows an entry will hold), or None
-    for a store without one."""
+    for a store without one — a store not written since it was made by a skiffeval that kept
+    no generation has none yet: nothing is kept under it."""
     db = getattr(store, "db", None)
     try:
-        return db.generation() if db is not None else None
+        return (db.generation() or None) if db is not None else None
     except sqlite3.Error:
         return None
 
