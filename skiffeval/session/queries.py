@@ -22,10 +22,14 @@ The model
 
 Reading the store.  Walks go breadth-first in waves; records come through ``drvindex``
 (the session's table, the query index, or the ``.drv`` files), and a walk without a depth limit
-reads its whole indexed closure at once.  The output graph is read straight from the store's
-SQLite metadata (``store.db.conn()``: ``paths``, ``refs``, ``realisations``), its closure with
-one recursive query.  Why not the per-path ``LocalStore`` methods: ``path_info`` computes a
-closure per call (quadratic over a closure), and a query per path costs more than the walk.
+reads its whole indexed closure at once (what the index lacks, listed by the store's references
+of the ``.drv`` files).  The output graph is read straight from the store's SQLite metadata
+(``store.db.conn()``: ``paths``, ``refs``, ``realisations``), its closure with one recursive
+query.  Why not the per-path ``LocalStore`` methods: ``path_info`` computes a closure per call
+(quadratic over a closure), and a query per path costs more than the walk.  A walk without a
+depth limit is kept in the query cache (``querycache``): the derivation graph for good (its
+``.drv`` files are immutable), which derivations are built and the output graph under the
+store's generation; asking again reads one row instead of walking.
 """
 
 from __future__ import annotations
