@@ -127,7 +127,8 @@ class _Rec:
             if not islots:
                 v = ()
             elif iouts:
-                v = tuple(zip(map(intern, islots.split("\x1e")), irefs.split("\x1e"), map(_outputs, iouts.split("\x1e"))))
+                v = tuple(zip(map(intern, islots.split("\x1e")), irefs.split("\x1e"),
+                              map(_outputs, iouts.split("\x1e"))))
             else:  # every input's outputs are ("out",)
                 v = tuple(zip(map(intern, islots.split("\x1e")), irefs.split("\x1e"), repeat(_OUT)))
             self._inputs = v

@@ -66,7 +66,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Node", "Edge", "Site", "Graph", "TreeLine", "PathRecord", "KINDS", "ROLES",
     "derivation_graph", "output_graph", "graph_of", "tree_lines", "requisites", "referrers", "derivation_sites",
-    "why_depends", "why_depends_all", "kept_children", "find_dependency", "edge_sites", "path_records", "store_paths_of", "kind_of_builder", "display_file",
+    "why_depends", "why_depends_all", "kept_children", "find_dependency", "edge_sites", "path_records",
+    "store_paths_of", "kind_of_builder", "display_file",
     "index_records", "NOT_A_DEPENDENCY", "NOT_BUILT", "UNKNOWN_DEPENDENCY", "GRAPHVIZ_FAILED",
 ]
 

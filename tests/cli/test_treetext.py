@@ -43,9 +43,10 @@ def test_tree_text_is_render_tree_of_tree_lines(seed: int, roots: int) -> None:
     for depth in (None, 0, 1, 2, MAX_GUIDES + 3):
         assert tree_text(graph, depth=depth) == render_tree(graph, tree_lines(graph, depth=depth)), depth
     bottom = next(iter(graph.nodes))
-    found = why_depends_all(graph, {bottom, f"{5:026d}-s5.conf"})
+    deps = {bottom, f"{5:026d}-s5.conf"}
+    found = why_depends_all(graph, deps)
     assert found is not None
     kept, keep = found
-    assert tree_text(kept, keep=keep, sites=True) == render_tree(graph, why_depends(graph, {bottom, f"{5:026d}-s5.conf"}, all_paths=True))
+    assert tree_text(kept, keep=keep, sites=True) == render_tree(graph, why_depends(graph, deps, all_paths=True))
     some = set(list(graph.nodes)[len(graph.nodes) // 2:]) | set(graph.roots)
     assert tree_text(graph, keep=some, sites=True) == render_tree(graph, tree_lines(graph, keep=some, sites=True))
