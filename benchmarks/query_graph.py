@@ -10,8 +10,8 @@ timed after the imports (parsing, the query and the printing are measured, stdou
 process start and imports, ~0.3 s, are not),
 with a fresh session each time, on the top derivation's ``.drv``, in three states of the query
 index (``.skiffeval/query-index.sqlite``):
-- *index cold*: the index deleted (every ``.drv`` file read): a store whose records were never
-  indexed (``.drv`` files written by something else);
+- *index cold*: the index deleted (every ``.drv`` file read), and the query cache beside it: a
+  store whose records were never indexed (``.drv`` files written by something else);
 - *after build*: the index as a ``skiffeval build`` leaves it — the records of what it built
   (``index_after_build`` in the setup line, timed here after realizing), but no query's answer
   kept yet (``skiffeval.session.querycache``): what the first query after a build costs;
@@ -141,9 +141,10 @@ def bench(n: int, work: Path, build: bool, repeat: int) -> dict:
     middle = drvs[n // 2].drv_path.basename
     times: dict[str, dict[str, float]] = {}
 
-    def drop_index() -> None:
+    def drop_index() -> None:  # and the answers kept beside it
         for suffix in ("-wal", "-shm", ""):
             Path(f"{index}{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(index.parent / "query-cache", ignore_errors=True)
 
     for label, argv in queries(top, bottom, middle, build).items():
         drop_index()

@@ -406,9 +406,10 @@ def _insert(index: sqlite3.Connection, recs: Sequence[_Rec]) -> None:
 
 
 def prune_index(store: Any) -> int:
-    """Drop the index rows of derivations the store no longer holds (after ``store gc``), the
-    tables of earlier row formats and the query cache (``querycache``); how many rows went.
+    """Empty the query cache (``querycache``), and drop the index rows of derivations the store
+    no longer holds (after ``store gc``) and the tables of earlier row formats; how many rows went.
     Best effort, like the index itself."""
+    querycache.clear(store)
     index = _open_index(store)
     if index is None:
         return 0
@@ -419,7 +420,6 @@ def prune_index(store: Any) -> int:
         with index:
             index.executemany(f"DELETE FROM {_INDEX_TABLE} WHERE key = ?", gone)
             index.executemany(f"DELETE FROM {_EDGES_TABLE} WHERE parent = ?", gone)
-            querycache.clear(index)
             for (table,) in list(index.execute("SELECT name FROM sqlite_master WHERE type = 'table'")):
                 if table not in (_INDEX_TABLE, _EDGES_TABLE):
                     index.execute(f'DROP TABLE "{table}"')

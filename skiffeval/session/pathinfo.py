@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from skiffeval.derivation import StorePath
 from skiffeval.diagnostics import SkiffError
 from skiffeval.session import querycache
-from skiffeval.session.drvindex import _chunks, _open_index
+from skiffeval.session.drvindex import _chunks
 from skiffeval.session.querycodes import NOT_BUILT
 from skiffeval.session.querytypes import PathRecord, _new
 
@@ -39,19 +39,15 @@ def path_records(session: Session, paths: Sequence[StorePath], *, recursive: boo
     if not (recursive or closure_sizes):
         return _records(store, starts, recursive, closure_sizes)
     gen = querycache.generation(store)
-    index = _open_index(store) if gen is not None else None
-    if index is None:
+    if gen is None:
         return _records(store, starts, recursive, closure_sizes)
-    try:
-        key = f"{recursive:d}{closure_sizes:d}\n" + "\n".join(starts)
-        kept = querycache.load(index, "path-records", key, gen)
-        if kept is not None:
-            return [_new(PathRecord, r) for r in kept]
-        out = _records(store, starts, recursive, closure_sizes)
-        querycache.save(index, "path-records", key, [tuple(r) for r in out], gen)
-        return out
-    finally:
-        index.close()
+    key = f"{recursive:d}{closure_sizes:d}\n" + "\n".join(starts)
+    kept = querycache.load(store, "path-records", key, gen)
+    if kept is not None:
+        return [_new(PathRecord, r) for r in kept]
+    out = _records(store, starts, recursive, closure_sizes)
+    querycache.save(store, "path-records", key, [tuple(r) for r in out], gen)
+    return out
 
 
 def _records(store: Any, starts: list[str], recursive: bool, closure_sizes: bool) -> list[PathRecord]:

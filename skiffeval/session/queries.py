@@ -225,8 +225,9 @@ def derivation_graph(session: Session, targets: Sequence[Target], depth: int | N
         elif t.path is not None:
             exact_roots = False
             roots.append(_path_node(session, b, t.path))
-    cache_key = "\n".join(roots) if depth is None and exact_roots and reader.index is not None and roots else None
-    frozen = querycache.load(reader.index, "drv-graph", cache_key) if cache_key else None
+    store = session.store
+    cache_key = "\n".join(roots) if depth is None and exact_roots and roots and querycache.available(store) else None
+    frozen = querycache.load(store, "drv-graph", cache_key) if cache_key else None
     if frozen is None:
         whole = depth is None and bool(frontier) and reader.prefetch_closure(
             [ref for rec in frontier for _s, ref, _o in rec.inputs])
@@ -240,18 +241,18 @@ def derivation_graph(session: Session, targets: Sequence[Target], depth: int | N
             frontier = b.expand(frontier, reader.recs)
         reader.flush()
         if cache_key is not None and b.exact:
-            querycache.save(reader.index, "drv-graph", cache_key, b.frozen())
+            querycache.save(store, "drv-graph", cache_key, b.frozen())
         else:
             cache_key = None
         keys = [rec.key for _n, _t, _k, rec in b.order.values() if rec is not None]
     else:
         keys = [key for _i, _n, _t, _k, key, _b, _f in frozen[0] if key is not None]
-    gen = querycache.generation(session.store) if cache_key is not None else None
-    realised = querycache.load(reader.index, "realised", cache_key, gen) if gen is not None else None
+    gen = querycache.generation(store) if cache_key is not None else None
+    realised = querycache.load(store, "realised", cache_key, gen) if gen is not None else None
     if realised is None:
         realised = _realised(reader.conn, keys)
         if gen is not None:
-            querycache.save(reader.index, "realised", cache_key, realised, gen)
+            querycache.save(store, "realised", cache_key, realised, gen)
     return b.finish(roots, realised, reader) if frozen is None else _thaw(frozen, roots, realised, reader)
 
 
@@ -310,9 +311,9 @@ def output_graph(session: Session, targets: Sequence[Target], depth: int | None 
             raise SkiffError(NOT_BUILT, f"'{name}' is not built, so it has no outputs to query",
                              help=["build it first, or query its derivations (without --outputs)"])
         roots.append(t.path.basename)
-    gen = querycache.generation(session.store) if depth is None and reader.index is not None else None
+    gen = querycache.generation(session.store) if depth is None and querycache.available(session.store) else None
     if gen is not None:
-        kept = querycache.load(reader.index, "out-graph", "\n".join(roots), gen)
+        kept = querycache.load(session.store, "out-graph", "\n".join(roots), gen)
         if kept is not None:
             node_rows, child_rows = kept
             return Graph(roots, {n[0]: _new(Node, n) for n in node_rows},
@@ -362,7 +363,7 @@ def output_graph(session: Session, targets: Sequence[Target], depth: int | None 
     if gen is not None:
         one: dict[Any, Any] = {}  # equal small values made one object (``_Builder.frozen``)
         same = one.setdefault
-        querycache.save(reader.index, "out-graph", "\n".join(roots), (
+        querycache.save(session.store, "out-graph", "\n".join(roots), (
             [(n.id, n.name, same(n.type, n.type), same(n.kind, n.kind), True, n.key, same(n.builder, n.builder),
               n.fixed, ()) for n in graph.nodes.values()],
             [(parent, [tuple(e) for e in edges]) for parent, edges in graph.children.items()]), gen)
