@@ -26,7 +26,6 @@ from skiffeval.cli.treetext import render_tree, tree_text
 from skiffeval.diagnostics import SkiffError
 
 
-
 def _query_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--override-input", "overrides", multiple=True, metavar="NAME=PATH",
                       help="Use PATH for the input NAME when evaluating FILE (as 'build' does).")(fn)
