@@ -8,13 +8,16 @@ written to a temporary store in one transaction and (unless ``--no-build``) real
 same shape).  Then each query runs through the command line (``skiffeval.cli.main``) in a fresh process,
 timed after the imports (parsing, the query and the printing are measured, stdout to a buffer;
 process start and imports, ~0.3 s, are not),
-with a fresh session each time, on the top derivation's ``.drv`` — first with the query index
-cold (every ``.drv`` file read), then warm (``.skiffeval/query-index.sqlite``): the median and
-best wall time of ``--repeat`` runs, and the median CPU time of the process (the fairer figures
-on a shared, busy machine).  A ``skiffeval build`` fills the index with what it built
-(``index_after_build`` in the setup line, timed here after realizing), so the warm column is
-also what the first query after a build costs; the cold column is a store whose records were
-never indexed (the index deleted, or ``.drv`` files written by something else).
+with a fresh session each time, on the top derivation's ``.drv``, in three states of the query
+index (``.skiffeval/query-index.sqlite``):
+- *index cold*: the index deleted (every ``.drv`` file read), and the query cache beside it: a
+  store whose records were never indexed (``.drv`` files written by something else);
+- *after build*: the index as a ``skiffeval build`` leaves it — the records of what it built
+  (``index_after_build`` in the setup line, timed here after realizing), but no query's answer
+  kept yet (``skiffeval.session.querycache``): what the first query after a build costs;
+- *warm*: the same query again (the answers it kept): the median and best wall time of
+  ``--repeat`` runs, and the median CPU time of the process (the fairer figure on a shared,
+  busy machine).
 
 With ``--nix`` (and ``nix-instantiate`` installed) the same graph is instantiated into a
 throwaway Nix 2.8 store and ``nix-store -q --tree/--graph/-qR/--referrers`` run on its top
@@ -129,18 +132,30 @@ def bench(n: int, work: Path, build: bool, repeat: int) -> dict:
         index_records(store, drvs)
         setup["index_after_build"] = time.perf_counter() - t0
     store.close()
+    index = work / "store" / ".skiffeval" / "query-index.sqlite"
+    built_index = work / "index-after-build.sqlite"  # the index as the build left it (closed: no WAL)
+    if index.exists():
+        shutil.copyfile(index, built_index)
     top = drvs[-1].drv_path.basename
     bottom = drvs[0].drv_path.basename
     middle = drvs[n // 2].drv_path.basename
-    index = work / "store" / ".skiffeval" / "query-index.sqlite"
     times: dict[str, dict[str, float]] = {}
-    for label, argv in queries(top, bottom, middle, build).items():
+
+    def drop_index() -> None:  # and the answers kept beside it
         for suffix in ("-wal", "-shm", ""):
             Path(f"{index}{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(index.parent / "query-cache", ignore_errors=True)
+
+    for label, argv in queries(top, bottom, middle, build).items():
+        drop_index()
         cold, _, size = run(argv, work)
+        drop_index()
+        if built_index.exists():
+            shutil.copyfile(built_index, index)
+        after_build, after_build_cpu, _ = run(argv, work)
         warm = [run(argv, work) for _ in range(repeat)]
-        times[label] = {"cold_index": cold, "warm": statistics.median(w for w, _, _ in warm),
-                        "warm_best": min(w for w, _, _ in warm),
+        times[label] = {"cold_index": cold, "after_build": after_build, "after_build_cpu": after_build_cpu,
+                        "warm": statistics.median(w for w, _, _ in warm), "warm_best": min(w for w, _, _ in warm),
                         "warm_cpu": statistics.median(c for _, c, _ in warm), "bytes": size}
     return {"setup": setup, "queries": times}
 
@@ -224,10 +239,12 @@ def main() -> None:
     print("setup: " + ", ".join(f"{k} {v:.2f}s" for k, v in ours["setup"].items()))
     print(f"load average: {ours['load_average'][0]:.1f} at the start, {ours['load_average'][1]:.1f} at the end"
           " (CPU time is the fairer figure on a busy machine)")
-    print(f"{'query':<28}{'index cold':>11}{'warm':>9}{'best':>9}{'CPU':>9}{'output':>10}{'Nix 2.8':>10}")
+    print(f"{'query':<28}{'index cold':>11}{'after build':>12}{'(CPU)':>8}{'warm':>9}{'best':>9}{'CPU':>9}"
+          f"{'output':>10}{'Nix 2.8':>10}")
     for label, t in ours["queries"].items():
         theirs = (nix or {}).get(label)
-        print(f"{label:<28}{t['cold_index']:>10.3f}s{t['warm']:>8.3f}s{t['warm_best']:>8.3f}s{t['warm_cpu']:>8.3f}s"
+        print(f"{label:<28}{t['cold_index']:>10.3f}s{t['after_build']:>11.3f}s{t['after_build_cpu']:>7.3f}s"
+              f"{t['warm']:>8.3f}s{t['warm_best']:>8.3f}s{t['warm_cpu']:>8.3f}s"
               f"{t['bytes'] / 1024:>8.0f}KB{(f'{theirs:.3f}s' if theirs is not None else '-'):>10}")
     if nix is not None:
         print(f"Nix's tree printed {nix['tree_bytes'] / 1024:.0f} KB (its indentation grows with depth)")

@@ -22,9 +22,8 @@ import click
 from skiffeval.cli.common import Context, common_options, file_options
 from skiffeval.cli.completion import complete_target
 from skiffeval.cli.output import json_line
+from skiffeval.cli.treetext import render_tree, tree_text
 from skiffeval.diagnostics import SkiffError
-
-MAX_GUIDES = 24  # deeper lines show "+N" instead of N more guides: a deep chain's text stays linear
 
 
 def _query_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -93,84 +92,6 @@ def _graph(ctx: Context, target: str, args: dict, overrides: tuple[str, ...], ou
 
 # ---------------------------------------------------------------------------------------------
 # rendering
-
-
-def _describe(node: Any) -> str:
-    if node.type == "derivation":
-        return f"{node.kind}, {'built' if node.built else 'not built'}"
-    return f"{node.kind}, {node.type}" if node.kind != node.type else node.type
-
-
-def _site_text(session: Any, site: Any) -> str:
-    from skiffeval.session.queries import display_file
-
-    where = f"{site.field} {site.path}" if site.path else site.field
-    details = []
-    if site.layer:
-        details.append(f"layer '{site.layer}'")
-    if site.file:
-        details.append(f"file '{display_file(session, site.file) if session is not None else site.file}'")
-    elif site.label:
-        details.append(f"'{site.label}'")
-    if site.symbol:
-        details.append(f"symbol {site.symbol}")
-    return where + (f" ({', '.join(details)})" if details else "")
-
-
-def render_tree(graph: Any, lines: list[Any], session: Any = None) -> list[str]:
-    """Tree lines as text: ``slot: <id> (kind, state)`` under box-drawing guides; a node shown
-    above is marked ``[see above]``; why-depends lines carry ``via <site>`` lines.  Beyond
-    ``MAX_GUIDES`` levels the outer guides are shown as ``+N``, so each line's length is bounded
-    and the text stays linear in the number of lines.
-
-    How: a line's parent is the last line before it one level up (pre-order), so ``stems[d]``
-    holds the guides below the last line at depth ``d`` (its last ``MAX_GUIDES - 1`` only) and a
-    line's prefix is its parent's stem and a branch; each node's ``(kind, state)`` text is made
-    once, however many lines show it."""
-    out: list[str] = []
-    said: dict[Any, str] = {}  # site -> its text
-    tails: dict[str, str] = {}  # node id -> " (kind, state)"
-    stems = [""]  # the roots' children have no guides
-    nodes = graph.nodes
-    keep = MAX_GUIDES - 1
-    width = 4 * keep
-    for i, (d, nid, edge, shared, last, sites) in enumerate(lines):
-        tail = tails.get(nid)
-        if tail is None:
-            tail = tails[nid] = f" ({_describe(nodes[nid])})"
-        if shared:
-            tail += " [see above]"
-        if edge is not None:
-            if edge.outputs and edge.outputs != ("out",):
-                tail = f" [{', '.join(edge.outputs)}]{tail}"
-            if edge.slot:
-                nid = f"{edge.slot}: {nid}"
-        if d == 0:
-            prefix = ""
-        else:
-            above = stems[d - 1]
-            if last:
-                prefix, stem = above + "└── ", above + "    "
-            else:
-                prefix, stem = above + "├── ", above + "│   "
-            if d - 1 > keep:
-                prefix = f"+{d - 1 - keep} {prefix}"
-            if len(stem) > width:
-                stem = stem[4:]
-            if d < len(stems):
-                stems[d] = stem
-            else:
-                stems.append(stem)
-        out.append(f"{prefix}{nid}{tail}")
-        if sites:
-            below = i + 1 < len(lines) and lines[i + 1].depth > d
-            stem = (prefix[:-4] + ("    " if last else "│   ")) if d else ""
-            for site in sites:
-                text = said.get(site)
-                if text is None:
-                    text = said[site] = _site_text(session, site)
-                out.append(f"{stem}{'│' if below else ' '}   via {text}")
-    return out
 
 
 def _dot_id(text: str) -> str:
@@ -307,13 +228,12 @@ def query_tree(target: str, outputs: bool, depth: int | None, overrides: tuple, 
     from skiffeval.session.queries import tree_lines
 
     graph = _graph(ctx, target, args, overrides, outputs, depth)
-    lines = tree_lines(graph, depth=depth)
-    root = str(ctx.session.store.root)
-    if ctx.output.json:
-        _data(ctx, {"roots": graph.roots, "nodes": {n.id: n.to_json(root) for n in graph.nodes.values()},
-                         "lines": _lines_json(lines)})
+    if not ctx.output.json:
+        ctx.output.result(tree_text(graph, ctx.session, depth=depth))
         return
-    ctx.output.result("\n".join(render_tree(graph, lines, ctx.session)))
+    root = str(ctx.session.store.root)
+    _data(ctx, {"roots": graph.roots, "nodes": {n.id: n.to_json(root) for n in graph.nodes.values()},
+                "lines": _lines_json(tree_lines(graph, depth=depth))})
 
 
 @query_group.command("graph")
@@ -440,7 +360,14 @@ def why_depends(target: str, dependency: str, all_paths: bool, outputs: bool, ov
 
     graph = _graph(ctx, target, args, overrides, outputs)
     deps = queries.find_dependency(ctx.session, graph, dependency, resolve)
-    lines = queries.why_depends(graph, deps, all_paths=all_paths)
+    if all_paths and not ctx.output.json:  # the whole tree: printed as it is walked
+        found = queries.why_depends_all(graph, deps)
+        if found is not None:
+            ctx.output.result(tree_text(found[0], ctx.session, keep=found[1], sites=True))
+            return
+        lines = []
+    else:
+        lines = queries.why_depends(graph, deps, all_paths=all_paths)
     if not lines:
         raise SkiffError(queries.NOT_A_DEPENDENCY, f"'{target}' does not depend on '{dependency}'",
                          help=["'skiffeval query requisites TARGET' lists everything it depends on"])
@@ -451,7 +378,7 @@ def why_depends(target: str, dependency: str, all_paths: bool, outputs: bool, ov
                          "nodes": {nid: graph.nodes[nid].to_json(root) for nid in dict.fromkeys(ln.node for ln in lines)},
                          "lines": _lines_json(lines)})
         return
-    ctx.output.result("\n".join(render_tree(graph, lines, ctx.session)))
+    ctx.output.result(render_tree(graph, lines, ctx.session))
 
 
 @click.command("path-info")

@@ -5,8 +5,9 @@ glue it is made of: ``refs`` (string-context elements and placeholders), ``store
 evaluator's I/O backed by the store, logging every input), ``drvs`` (the ``derivation``
 builtin), ``layers``/``system``/``skiffos`` (the domain builtins), ``targets`` and ``listing``
 (what commands name), ``evalcache`` (answering an unchanged command without evaluating),
-``queries`` (trees, graphs, why-depends, path-info) over ``drvindex`` (derivation records as
-queries read them, and the query index a build fills).
+``queries`` (trees, graphs, why-depends; records in ``querytypes``, codes in ``querycodes``,
+path-info in ``pathinfo``) over ``drvindex`` (derivation records as queries read them, and the
+query index a build fills) and ``querycache`` (the answers of recent queries, in that index).
 Nothing outside this package joins the evaluator with the store.
 
 The names below are imported on first use, so ``options`` and ``evalcache`` stay cheap to load.

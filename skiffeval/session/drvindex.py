@@ -25,9 +25,13 @@ import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from itertools import repeat
+from sys import intern
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import orjson
+
 from skiffeval.derivation import Derivation
+from skiffeval.session import querycache
 
 if TYPE_CHECKING:  # pragma: no cover
     from skiffeval.session.core import Session
@@ -97,7 +101,8 @@ class _Rec:
     """What a query needs of a derivation: identity, builder (and kind), inputs, sources and the
     spec keys that name them.  A plain class: a 10,000-node walk makes 10,000 of them."""
 
-    __slots__ = ("key", "name", "builder", "fixed", "outputs", "_inputs", "srcs", "spec_keys", "id", "kind", "_sites")
+    __slots__ = ("key", "name", "builder", "fixed", "outputs", "_inputs", "srcs", "spec_keys", "id", "kind", "_sites",
+                 "_text")
 
     def __init__(self, key: str, name: str, builder: str, fixed: bool, outputs: tuple[str, ...],
                  inputs: Any, srcs: tuple[tuple[str, str], ...],
@@ -109,20 +114,23 @@ class _Rec:
         self.id = f"{key}-{name}.drv"
         self.kind = kind_of_builder(builder)
         self._sites = sites  # slot -> sites; or their JSON text, or a Derivation, until asked for
+        self._text = sites if type(sites) is str and sites else None  # the sites as index text, once made
 
     @property
     def inputs(self) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
         """(slot, ref, outputs) of each input derivation, decoded on first use (an output-graph
-        walk needs only a record's builder)."""
+        walk needs only a record's builder).  Slot names are interned: records share them, and
+        so do the edges and the query cache made from them."""
         v = self._inputs
         if type(v) is list:
             islots, irefs, iouts = v
             if not islots:
                 v = ()
             elif iouts:
-                v = tuple(zip(islots.split("\x1e"), irefs.split("\x1e"), map(_outputs, iouts.split("\x1e"))))
+                v = tuple(zip(map(intern, islots.split("\x1e")), irefs.split("\x1e"),
+                              map(_outputs, iouts.split("\x1e"))))
             else:  # every input's outputs are ("out",)
-                v = tuple(zip(islots.split("\x1e"), irefs.split("\x1e"), repeat(_OUT)))
+                v = tuple(zip(map(intern, islots.split("\x1e")), irefs.split("\x1e"), repeat(_OUT)))
             self._inputs = v
         return v
 
@@ -149,6 +157,13 @@ class _Rec:
                    tuple(doc["input_srcs"].items()), _spec_keys(doc["builder"], doc["env"]),
                    derivation_sites(doc["builder"], doc["args"], doc["env"]))
 
+    def sites_text(self) -> str:
+        """The sites as index text (``sites_json``), made once: the row's own text when the
+        record came from a row (the index row and the query cache both need it)."""
+        if self._text is None:
+            self._text = self.sites_json()
+        return self._text
+
     def sites_json(self) -> str:
         return json.dumps({slot: [list(site) for site in sites] for slot, sites in self.sites().items()},
                           sort_keys=True, separators=(",", ":"))
@@ -161,7 +176,7 @@ class _Rec:
         if any(c in free for c in _SEPS):
             return self.key, json.dumps([self.name, self.builder, self.fixed, self.outputs,
                                          [[s, r, o] for s, r, o in self.inputs], self.srcs, self.spec_keys,
-                                         self.sites_json()])
+                                         self.sites_text()])
         ins, srcs, keys = self.inputs, self.srcs, self.spec_keys
         return self.key, "\x1f".join((
             self.name, self.builder, "1" if self.fixed else "", ",".join(self.outputs),
@@ -169,7 +184,7 @@ class _Rec:
             "" if all(o == _OUT for _s, _r, o in ins) else "\x1e".join(",".join(o) for _s, _r, o in ins),
             "\x1e".join(s for s, _b in srcs), "\x1e".join(b for _s, b in srcs),
             "\x1e".join(s for s, _k in keys), "\x1e".join(k for _s, k in keys),
-            self.sites_json(),  # JSON escapes every control character: no separator inside
+            self.sites_text(),  # JSON escapes every control character: no separator inside
         ))
 
     @classmethod
@@ -298,12 +313,47 @@ class _Reader:
             recs[ref] = recs[key] = rec
 
     def doc(self, key: str, name: str) -> dict[str, Any] | None:
-        """The decoded ``.drv`` document of ``key`` (not validated: see the module docstring)."""
+        """The decoded ``.drv`` document of ``key`` (not validated: see the module docstring).
+        orjson reads it (several times faster), json what orjson refuses (an integer beyond 64
+        bits)."""
         try:
             with open(f"{self.root}/{key}-{name}.drv", "rb") as f:
-                return json.loads(f.read())
-        except (OSError, ValueError):
+                data = f.read()
+        except OSError:
             return None
+        try:
+            return orjson.loads(data)
+        except ValueError:
+            pass
+        try:
+            return json.loads(data)
+        except ValueError:
+            return None
+
+    def prefetch_store_closure(self, drvs: Sequence[str]) -> None:
+        """Read the records of every ``.drv`` in the closure of the ``.drv`` basenames ``drvs``
+        that are not read yet, listed by the store's references (a ``.drv`` refers to its
+        inputs' ``.drv`` files: one recursive query): a walk over a closure the index lacks then
+        asks nothing per wave.  A ref the references do not lead to (a fixed-output identity)
+        is still read by its wave."""
+        if not drvs:
+            return
+        recs = self.recs
+        q = (f"WITH RECURSIVE c(p) AS (VALUES {','.join(['(?)'] * len(drvs))} "
+             "UNION SELECT reference FROM refs JOIN c ON referrer = c.p) SELECT p FROM c WHERE p LIKE '%.drv'")
+        try:
+            found = [p for (p,) in self.conn.execute(q, list(drvs))]
+        except sqlite3.Error:
+            return
+        for base in found:
+            key, name = base[:26], base[27:-4]
+            if key in recs or key in self.by_ref or base[26:27] != "-":
+                continue
+            doc = self.doc(key, name)
+            if doc is not None:
+                rec = _Rec.from_doc(key, doc)
+                self.new_recs.append(rec)
+                recs[key] = rec
 
     def flush(self) -> None:
         """Remember the records read from .drv files (one transaction; best effort)."""
@@ -356,8 +406,10 @@ def _insert(index: sqlite3.Connection, recs: Sequence[_Rec]) -> None:
 
 
 def prune_index(store: Any) -> int:
-    """Drop the index rows of derivations the store no longer holds (after ``store gc``) and the
-    tables of earlier row formats; how many rows went.  Best effort, like the index itself."""
+    """Empty the query cache (``querycache``), and drop the index rows of derivations the store
+    no longer holds (after ``store gc``) and the tables of earlier row formats; how many rows went.
+    Best effort, like the index itself."""
+    querycache.clear(store)
     index = _open_index(store)
     if index is None:
         return 0

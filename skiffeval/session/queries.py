@@ -22,23 +22,27 @@ The model
 
 Reading the store.  Walks go breadth-first in waves; records come through ``drvindex``
 (the session's table, the query index, or the ``.drv`` files), and a walk without a depth limit
-reads its whole indexed closure at once.  The output graph is read straight from the store's
-SQLite metadata (``store.db.conn()``: ``paths``, ``refs``, ``realisations``), its closure with
-one recursive query.  Why not the per-path ``LocalStore`` methods: ``path_info`` computes a
-closure per call (quadratic over a closure), and a query per path costs more than the walk.
+reads its whole indexed closure at once (what the index lacks, listed by the store's references
+of the ``.drv`` files).  The output graph is read straight from the store's SQLite metadata
+(``store.db.conn()``: ``paths``, ``refs``, ``realisations``), its closure with one recursive
+query.  Why not the per-path ``LocalStore`` methods: ``path_info`` computes a closure per call
+(quadratic over a closure), and a query per path costs more than the walk.  A walk without a
+depth limit is kept in the query cache (``querycache``): the derivation graph for good (its
+``.drv`` files are immutable), which derivations are built and the output graph under the
+store's generation; asking again reads one row instead of walking.
 """
 
 from __future__ import annotations
 
 import operator
 import os
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from skiffeval.derivation import StorePath
-from skiffeval.diagnostics import SkiffError, define_code, did_you_mean_help
+from skiffeval.diagnostics import SkiffError, did_you_mean_help
 from skiffeval.session.drvindex import (
     KINDS,
     Site,
@@ -50,6 +54,10 @@ from skiffeval.session.drvindex import (
     index_records,
     kind_of_builder,
 )
+from skiffeval.session import querycache
+from skiffeval.session.pathinfo import _path_rows, path_records, store_paths_of
+from skiffeval.session.querycodes import GRAPHVIZ_FAILED, NOT_A_DEPENDENCY, NOT_BUILT, UNKNOWN_DEPENDENCY
+from skiffeval.session.querytypes import Edge, Graph, Node, PathRecord, TreeLine, _new
 
 if TYPE_CHECKING:  # pragma: no cover
     from skiffeval.session.core import Session
@@ -58,15 +66,10 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Node", "Edge", "Site", "Graph", "TreeLine", "PathRecord", "KINDS", "ROLES",
     "derivation_graph", "output_graph", "graph_of", "tree_lines", "requisites", "referrers", "derivation_sites",
-    "why_depends", "find_dependency", "edge_sites", "path_records", "kind_of_builder", "display_file",
+    "why_depends", "why_depends_all", "kept_children", "find_dependency", "edge_sites", "path_records",
+    "store_paths_of", "kind_of_builder", "display_file",
     "index_records", "NOT_A_DEPENDENCY", "NOT_BUILT", "UNKNOWN_DEPENDENCY", "GRAPHVIZ_FAILED",
 ]
-
-D = "query"
-NOT_A_DEPENDENCY = define_code("E400", "not-a-dependency", D, "why-depends: the target does not depend on the dependency")
-NOT_BUILT = define_code("E401", "not-built", D, "a query about the outputs of a derivation that is not built")
-UNKNOWN_DEPENDENCY = define_code("E402", "unknown-dependency", D, "a DEPENDENCY that names nothing in the target's closure")
-GRAPHVIZ_FAILED = define_code("E403", "graphviz-failed", D, "Graphviz 'dot' is missing or failed to draw the graph")
 
 ROLES: dict[tuple[str, str], str] = {
     ("config", "parts"): "fragment",
@@ -89,127 +92,19 @@ _GENERIC = frozenset({"source", "text", "copy"})
 
 
 # ---------------------------------------------------------------------------------------------
-# records
-#
-# Nodes, edges and tree lines are NamedTuples, not frozen attrs classes: a 10,000-node query
-# makes ~30,000 edges and lines, and a frozen attrs class's __init__ costs several tuples'.
-
-
-class Node(NamedTuple):
-    """A node of a query's graph.  ``id`` is its store basename (``<key>-<name>.drv`` for a
-    derivation); ``type`` is ``derivation``, ``source`` or ``output``; ``built`` says whether a
-    derivation is realized (sources and outputs are valid paths: always true); ``outputs``
-    are a realized derivation's output basenames."""
-
-    id: str
-    name: str
-    type: str
-    kind: str
-    built: bool
-    key: str | None = None
-    builder: str | None = None
-    fixed: bool = False
-    outputs: tuple[tuple[str, str], ...] = ()
-
-    def to_json(self, root: str) -> dict[str, Any]:
-        nid, type_ = self.id, self.type
-        if type_ == "derivation":
-            return {"id": nid, "name": self.name, "type": type_, "kind": self.kind, "built": self.built,
-                    "path": f"{root}/{nid}", "key": self.key, "builder": self.builder, "fixed": self.fixed,
-                    "outputs": {o: f"{root}/{p}" for o, p in self.outputs}}
-        doc: dict[str, Any] = {"id": nid, "name": self.name, "type": type_, "kind": self.kind, "built": self.built,
-                               "path": f"{root}/{nid}"}
-        if self.key is not None:  # an output: the derivation that made it
-            doc["deriver"], doc["builder"] = self.key, self.builder
-        return doc
-
-
-class Edge(NamedTuple):
-    """``parent`` reads ``child`` through the input ``slot`` (outputs ``outputs``); in the
-    output graph ``slot`` is '' (a reference scanned from bytes)."""
-
-    parent: str
-    child: str
-    slot: str
-    outputs: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {"from": self.parent, "to": self.child, "slot": self.slot, "outputs": list(self.outputs)}
-
-
-@attrs.define
-class Graph:
-    """What a walk found: ``roots`` and ``nodes`` (discovery order), and the ``children`` of
-    every node (ordered by slot); ``outputs`` tells the output graph from the derivation graph."""
-
-    roots: list[str]
-    nodes: dict[str, Node]
-    children: dict[str, list[Edge]]
-    outputs: bool = False
-    records: dict[str, Any] = attrs.field(factory=dict, repr=False)  # node id -> _Rec
-    reader: Any = attrs.field(default=None, repr=False)
-
-    def to_json(self, root: str) -> dict[str, Any]:
-        return {
-            "roots": list(self.roots),
-            "nodes": [n.to_json(root) for n in self.nodes.values()],
-            "edges": [e.to_json() for es in self.children.values() for e in es],
-        }
-
-
-class TreeLine(NamedTuple):
-    """One line of a tree: ``node`` at ``depth``, reached through ``edge`` (None for a root);
-    ``shared`` when the node was expanded above (its children are not repeated); ``last`` when
-    it is its parent's last child; ``sites`` explain the edge (why-depends only)."""
-
-    depth: int
-    node: str
-    edge: Edge | None
-    shared: bool
-    last: bool
-    sites: tuple[Site, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"depth": self.depth, "node": self.node, "slot": self.edge.slot if self.edge else None,
-                               "shared": self.shared}
-        if self.sites:
-            doc["sites"] = [s.to_json() for s in self.sites]
-        return doc
-
-
-class PathRecord(NamedTuple):
-    """What the store knows of one valid path (``path-info``)."""
-
-    path: str  # basename
-    kind: str  # source, output, drv
-    size: int
-    files: int
-    sha256: str
-    deriver: str | None  # the deriver's .drv basename
-    references: tuple[str, ...]
-    closure_size: int | None = None
-
-    def to_json(self, root: str) -> dict[str, Any]:
-        doc = {"path": f"{root}/{self.path}", "kind": self.kind, "size": self.size, "files": self.files,
-               "sha256": self.sha256, "deriver": f"{root}/{self.deriver}" if self.deriver else None,
-               "references": [f"{root}/{r}" for r in self.references]}
-        if self.closure_size is not None:
-            doc["closure_size"] = self.closure_size
-        return doc
-
-
-_new = tuple.__new__  # a NamedTuple without its Python-level __new__ (hot loops only)
-# ---------------------------------------------------------------------------------------------
 # walking
 
 
 class _Builder:
-    """Accumulates a graph: nodes in discovery order, children, roles from first consumers."""
+    """Accumulates a graph: nodes in discovery order, children, roles from first consumers.
+    ``exact`` stays true while every input ref met is the key of the record it found: no
+    missing derivation, no fixed-output identity (those depend on what the store holds)."""
 
     def __init__(self) -> None:
         self.order: dict[str, tuple[str, str, str, _Rec | None]] = {}  # id -> (name, type, kind, rec)
         self.children: dict[str, list[Edge]] = {}
         self.role: dict[str, str] = {}
+        self.exact = True
 
     def add(self, nid: str, name: str, type_: str, kind: str, rec: _Rec | None = None) -> bool:
         if nid in self.order:
@@ -231,7 +126,10 @@ class _Builder:
                 if child is None:
                     cid = f"{ref}-unknown.drv"
                     self.add(cid, ref, "derivation", "missing")
+                    self.exact = False
                 else:
+                    if child.key != ref:
+                        self.exact = False
                     cid = child.id
                     if cid not in order:
                         order[cid] = (child.name, "derivation", child.kind, child)
@@ -277,6 +175,30 @@ class _Builder:
                 records[nid] = rec
         return Graph(roots, nodes, self.children, as_outputs, records, reader)
 
+    def frozen(self) -> tuple[list[tuple], list[tuple[str, list[tuple]]], dict[str, str]]:
+        """The walk as plain values for the query cache (``_thaw`` makes the graph again): each
+        node's (id, name, type, kind given its role, key, builder, fixed), each node's edges as
+        tuples, and each derivation's sites as index text.  Built or not is not part of it.
+        Equal builders and site texts are made one object (``same``; slots are interned by
+        ``_Rec.inputs``): marshal writes such an object once, and reads it back once."""
+        role = self.role
+        one: dict[str, str] = {}
+        same = one.setdefault
+        node_rows: list[tuple] = []
+        site_texts: dict[str, str] = {}
+        for nid, (name, type_, kind, rec) in self.order.items():
+            if kind in _GENERIC and nid in role:
+                kind = role[nid]
+            if rec is None:
+                node_rows.append((nid, name, type_, kind, None, None, False))
+            else:
+                b = rec.builder
+                node_rows.append((nid, name, type_, kind, rec.key, same(b, b), rec.fixed))
+                text = rec.sites_text()
+                site_texts[nid] = same(text, text)
+        child_rows = [(parent, list(map(tuple, edges))) for parent, edges in self.children.items()]
+        return node_rows, child_rows, site_texts
+
 
 def _slot(edge: Edge) -> str:
     return edge.slot
@@ -284,32 +206,68 @@ def _slot(edge: Edge) -> str:
 
 def derivation_graph(session: Session, targets: Sequence[Target], depth: int | None = None) -> Graph:
     """The derivation graph of ``targets`` (derivations and the sources they read), walked
-    breadth-first in waves, ``depth`` levels deep at most.  Without a depth limit the whole
-    indexed closure is read at once (``prefetch_closure``); otherwise, or when the index lacks
+    breadth-first in waves, ``depth`` levels deep at most.  Without a depth limit the walk comes
+    from the query cache when it was kept (``querycache``), else the whole indexed closure is
+    read at once (``prefetch_closure``) and the walk kept; otherwise, or when the index lacks
     part of it, each wave's records are read in one batch before it is expanded."""
     reader = _Reader(session)
     b = _Builder()
     roots: list[str] = []
     frontier: list[_Rec] = []
+    exact_roots = True
     for t in targets:
         if t.drv is not None:
             rec = reader.rec(t.drv.ref) or _Rec.of(t.drv)
+            exact_roots = exact_roots and rec.key == t.drv.ref
             if b.add(rec.id, rec.name, "derivation", rec.kind, rec):
                 frontier.append(rec)
             roots.append(rec.id)
         elif t.path is not None:
+            exact_roots = False
             roots.append(_path_node(session, b, t.path))
-    whole = depth is None and bool(frontier) and reader.prefetch_closure(
-        [ref for rec in frontier for _s, ref, _o in rec.inputs])
-    level = 0
-    while frontier and (depth is None or level < depth):
-        level += 1
-        if not whole:
-            reader.prefetch(ref for rec in frontier for _s, ref, _o in rec.inputs)
-        frontier = b.expand(frontier, reader.recs)
-    reader.flush()
-    keys = [rec.key for _n, _t, _k, rec in b.order.values() if rec is not None]
-    return b.finish(roots, _realised(reader.conn, keys), reader)
+    store = session.store
+    cache_key = "\n".join(roots) if depth is None and exact_roots and roots and querycache.available(store) else None
+    frozen = querycache.load(store, "drv-graph", cache_key) if cache_key else None
+    if frozen is None:
+        whole = depth is None and bool(frontier) and reader.prefetch_closure(
+            [ref for rec in frontier for _s, ref, _o in rec.inputs])
+        if depth is None and frontier and not whole:  # what the index lacks: listed by the store
+            reader.prefetch_store_closure([rec.id for rec in frontier])
+        level = 0
+        while frontier and (depth is None or level < depth):
+            level += 1
+            if not whole:
+                reader.prefetch(ref for rec in frontier for _s, ref, _o in rec.inputs)
+            frontier = b.expand(frontier, reader.recs)
+        reader.flush()
+        if cache_key is not None and b.exact:
+            querycache.save(store, "drv-graph", cache_key, b.frozen())
+        else:
+            cache_key = None
+        keys = [rec.key for _n, _t, _k, rec in b.order.values() if rec is not None]
+    else:
+        keys = [key for _i, _n, _t, _k, key, _b, _f in frozen[0] if key is not None]
+    gen = querycache.generation(store) if cache_key is not None else None
+    realised = querycache.load(store, "realised", cache_key, gen) if gen is not None else None
+    if realised is None:
+        realised = _realised(reader.conn, keys)
+        if gen is not None:
+            querycache.save(store, "realised", cache_key, realised, gen)
+    return b.finish(roots, realised, reader) if frozen is None else _thaw(frozen, roots, realised, reader)
+
+
+def _thaw(frozen: tuple, roots: list[str], realised: dict[str, tuple], reader: _Reader) -> Graph:
+    """The graph of a kept walk (``_Builder.frozen``), with what ``realised`` says is built."""
+    node_rows, child_rows, site_texts = frozen
+    nodes: dict[str, Node] = {}
+    for nid, name, type_, kind, key, builder, fixed in node_rows:
+        if key is None:
+            nodes[nid] = _new(Node, (nid, name, type_, kind, True, None, None, False, ()))
+        else:
+            outs = realised.get(key)
+            nodes[nid] = _new(Node, (nid, name, type_, kind, outs is not None, key, builder, fixed, outs or ()))
+    children = {parent: [_new(Edge, e) for e in edges] for parent, edges in child_rows}
+    return Graph(roots, nodes, children, False, {}, reader, site_texts)
 
 
 def _realised(conn: Any, keys: list[str]) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -320,7 +278,7 @@ def _realised(conn: Any, keys: list[str]) -> dict[str, tuple[tuple[str, str], ..
     q = ("SELECT r.key, o.output, o.path, p.path IS NOT NULL FROM realisations r "
          "JOIN resolved_outputs o ON o.resolved = r.resolved LEFT JOIN paths p ON p.path = o.path "
          "WHERE r.key IN ({})")
-    for part in _chunks(keys):
+    for part in _chunks(sorted(keys)):  # in key order: each B-tree page is visited once
         for key, output, path, valid in conn.execute(q.format(",".join("?" * len(part))), part):
             pair = (output, path)
             found[key] = tuple(sorted(found[key] + (pair,))) if key in found else (pair,)
@@ -342,7 +300,8 @@ def _path_node(session: Session, b: _Builder, path: StorePath) -> str:
 def output_graph(session: Session, targets: Sequence[Target], depth: int | None = None) -> Graph:
     """The output graph of ``targets``: their realized outputs and everything those refer to,
     walked breadth-first in waves, ``depth`` levels deep at most: the whole closure read at once
-    without a depth limit, else a wave at a time (``_path_rows``)."""
+    without a depth limit (and kept in the query cache, under the store's generation), else a
+    wave at a time (``_path_rows``)."""
     reader = _Reader(session)
     b = _Builder()
     roots: list[str] = []
@@ -352,6 +311,13 @@ def output_graph(session: Session, targets: Sequence[Target], depth: int | None 
             raise SkiffError(NOT_BUILT, f"'{name}' is not built, so it has no outputs to query",
                              help=["build it first, or query its derivations (without --outputs)"])
         roots.append(t.path.basename)
+    gen = querycache.generation(session.store) if depth is None and querycache.available(session.store) else None
+    if gen is not None:
+        kept = querycache.load(session.store, "out-graph", "\n".join(roots), gen)
+        if kept is not None:
+            node_rows, child_rows = kept
+            return Graph(roots, {n[0]: _new(Node, n) for n in node_rows},
+                         {parent: [_new(Edge, e) for e in edges] for parent, edges in child_rows}, True, {}, reader)
     c = reader.conn
     frontier = list(dict.fromkeys(roots))
     seen = set(frontier)
@@ -393,7 +359,15 @@ def output_graph(session: Session, targets: Sequence[Target], depth: int | None 
                     wave.append(ref)
         frontier = wave
     reader.flush()
-    return b.finish(roots, {}, reader, as_outputs=True)
+    graph = b.finish(roots, {}, reader, as_outputs=True)
+    if gen is not None:
+        one: dict[Any, Any] = {}  # equal small values made one object (``_Builder.frozen``)
+        same = one.setdefault
+        querycache.save(session.store, "out-graph", "\n".join(roots), (
+            [(n.id, n.name, same(n.type, n.type), same(n.kind, n.kind), True, n.key, same(n.builder, n.builder),
+              n.fixed, ()) for n in graph.nodes.values()],
+            [(parent, [tuple(e) for e in edges]) for parent, edges in graph.children.items()]), gen)
+    return graph
 
 
 _name = operator.itemgetter(slice(27, None))
@@ -421,9 +395,7 @@ def tree_lines(graph: Graph, *, depth: int | None = None, keep: set[str] | None 
     roots = [r for r in graph.roots if keep is None or r in keep]
     stack: list[tuple[str, Edge | None, int, bool, tuple[Site, ...]]] = [
         (r, None, 0, i == len(roots) - 1, ()) for i, r in enumerate(roots)][::-1]
-    children = graph.children
-    if keep is not None:  # each node's kept children, once
-        children = {nid: [e for e in edges if e.child in keep] for nid, edges in children.items() if nid in keep}
+    children = kept_children(graph, keep)
     push, pop, add = stack.append, stack.pop, lines.append
     by_slot: dict[str, tuple[Site, ...]] = {}
     while stack:
@@ -436,12 +408,21 @@ def tree_lines(graph: Graph, *, depth: int | None = None, keep: set[str] | None 
         expanded.add(nid)
         d += 1
         if sites:
-            by_slot = _slot_sites(graph, nid)
+            by_slot = graph.slot_sites(nid)
         e = kids[-1]
         push((e.child, e, d, True, by_slot.get(e.slot, ())))
         for e in kids[-2::-1]:  # the others, last first: popped in order
             push((e.child, e, d, False, by_slot.get(e.slot, ())))
     return lines
+
+
+def kept_children(graph: Graph, keep: set[str] | None) -> dict[str, list[Edge]]:
+    """Each node's children among ``keep`` (all of them when ``keep`` is None or holds every
+    node: why-depends on something everything reaches)."""
+    children = graph.children
+    if keep is None or len(keep) >= len(graph.nodes) and keep >= graph.nodes.keys():
+        return children
+    return {nid: [e for e in edges if e.child in keep] for nid, edges in children.items() if nid in keep}
 
 
 def requisites(graph: Graph) -> list[str]:
@@ -558,14 +539,11 @@ def why_depends(graph: Graph, deps: set[str], *, all_paths: bool = False) -> lis
     one (breadth-first), or with ``all_paths`` every node on some path, as a tree with shared
     sub-trees marked.  Each line carries the sites of its edge.  No lines (E400 for the command)
     when no root reaches a dependency."""
-    targets = deps & graph.nodes.keys()
-    if not targets:
-        return []
     if all_paths:
-        reach = _reaching(graph, targets)
-        roots = [r for r in graph.roots if r in reach]
-        return tree_lines(attrs.evolve(graph, roots=roots), keep=reach, sites=True) if roots else []
-    for start in graph.roots:
+        found = why_depends_all(graph, deps)
+        return tree_lines(found[0], keep=found[1], sites=True) if found is not None else []
+    targets = deps & graph.nodes.keys()
+    for start in graph.roots if targets else ():
         chain = _shortest_chain(graph, start, targets)
         if chain is not None:
             out = [TreeLine(0, start, None, False, True)]
@@ -573,6 +551,18 @@ def why_depends(graph: Graph, deps: set[str], *, all_paths: bool = False) -> lis
                 out.append(TreeLine(i + 1, e.child, e, False, True, edge_sites_of(graph, e)))
             return out
     return []
+
+
+def why_depends_all(graph: Graph, deps: set[str]) -> tuple[Graph, set[str]] | None:
+    """What ``why_depends(all_paths=True)`` shows: the graph with only the roots that reach one
+    of ``deps``, and the nodes on some path to one (the ``keep`` of ``tree_lines``); None when
+    no root reaches one."""
+    targets = deps & graph.nodes.keys()
+    if not targets:
+        return None
+    reach = _reaching(graph, targets)
+    roots = [r for r in graph.roots if r in reach]
+    return (attrs.evolve(graph, roots=roots), reach) if roots else None
 
 
 def _reaching(graph: Graph, targets: set[str]) -> set[str]:
@@ -638,138 +628,4 @@ def display_file(session: Session, label: str) -> str:
 
 def edge_sites_of(graph: Graph, edge: Edge) -> tuple[Site, ...]:
     """The sites of an edge of the derivation graph (none in the output graph)."""
-    return _slot_sites(graph, edge.parent).get(edge.slot, ()) if edge.slot else ()
-
-
-def _slot_sites(graph: Graph, nid: str) -> dict[str, tuple[Site, ...]]:
-    """Where node ``nid`` names each of its input slots (``derivation_sites``); nothing for a
-    node without a record, and in the output graph (its edges have no slots)."""
-    rec = graph.records.get(nid)
-    return {} if graph.outputs or rec is None else rec.sites()
-
-
-# ---------------------------------------------------------------------------------------------
-# path-info
-
-
-def path_records(session: Session, paths: Sequence[StorePath], *, recursive: bool = False,
-                 closure_sizes: bool = False) -> list[PathRecord]:
-    """What the store knows of ``paths`` (with ``recursive``, of their whole closure, dependencies
-    first), with closure sizes when asked.
-
-    The rows and references of the whole closure are read with one recursive query
-    (``_path_rows``); closure sizes in linear passes (``_closure_sizes``).
-    """
-    store = session.store
-    c = store.db.conn()
-    starts = list(dict.fromkeys(p.basename for p in paths))
-    walk = recursive or closure_sizes
-    rows, refs = _path_rows(c, starts, "kind, size, files, sha256, deriver", closure=walk)
-    missing = [b for b in starts if b not in rows] or [b for b in refs if b not in rows]
-    if missing:
-        raise SkiffError(NOT_BUILT, f"'{missing[0]}' is not a valid path in the store '{store.root}'")
-    order = _post_order(starts, refs) if walk else starts  # references before referrers
-    sizes: dict[str, int] = {}
-    if closure_sizes and recursive:
-        sizes = _closure_sizes(order, refs, [rows[b][1] for b in order])
-    elif closure_sizes:  # the given paths' only: a sum over each one's closure
-        sizes = {b: sum([rows[x][1] for x in _post_order([b], refs)]) for b in starts}
-    wanted = order if recursive else starts
-    derivers = list({rows[b][4] for b in wanted if rows[b][4]})
-    names: dict[str, str] = {}
-    for part in _chunks(derivers):
-        marks = ",".join("?" * len(part))
-        for key, name in c.execute(f"SELECT key, name FROM derivations WHERE key IN ({marks})", part):
-            names[key] = f"{key}-{name}.drv"
-    out = []
-    for b in wanted:
-        kind, size, files, sha, deriver = rows[b]
-        out.append(_new(PathRecord, (b, kind, size, files, sha, names.get(deriver) if deriver else None,
-                                     tuple(refs[b]), sizes.get(b) if closure_sizes else None)))
-    return out
-
-
-def _path_rows(c: Any, paths: list[str], columns: str, *, closure: bool) -> tuple[dict[str, tuple], dict[str, list[str]]]:
-    """The ``paths`` row (``columns``) and the sorted references (not itself) of each of
-    ``paths`` — or, with ``closure``, of every path in their closure, read with one recursive
-    query inside SQLite rather than a few queries per breadth-first wave.  A path the store
-    does not know has references (none) but no row."""
-    cols = ", ".join(f"paths.{name.strip()}" for name in columns.split(","))
-    select = (f"SELECT c.p, (SELECT group_concat(reference, ' ') FROM refs WHERE referrer = c.p), {cols} "
-              "FROM c LEFT JOIN paths ON paths.path = c.p")
-    if closure:
-        queries = [(f"WITH RECURSIVE c(p) AS (VALUES {','.join(['(?)'] * len(paths))} "
-                    f"UNION SELECT reference FROM refs JOIN c ON referrer = c.p) {select}", paths)]
-    else:
-        queries = [(f"WITH c(p) AS (VALUES {','.join(['(?)'] * len(part))}) {select}", part) for part in _chunks(paths)]
-    rows: dict[str, tuple] = {}
-    refs: dict[str, list[str]] = {}
-    for q, args in queries:
-        for base, mentions, *row in c.execute(q, args):
-            if row[0] is not None:  # a valid path (the first column is NOT NULL)
-                rows[base] = tuple(row)
-            found = mentions.split(" ") if mentions else []  # store names have no spaces (NAME_RE)
-            if base in found:
-                found.remove(base)  # a self-reference
-            found.sort()
-            refs[base] = found
-    return rows, refs
-
-
-def _post_order(starts: list[str], refs: dict[str, list[str]]) -> list[str]:
-    """The closure of ``starts`` depth-first, each path after everything it refers to."""
-    order: list[str] = []
-    done: set[str] = set()
-    for start in starts:
-        if start in done:
-            continue
-        done.add(start)
-        stack: list[tuple[str, int]] = [(start, 0)]
-        while stack:
-            base, i = stack[-1]
-            kids = refs[base]
-            if i < len(kids):
-                stack[-1] = (base, i + 1)
-                if kids[i] not in done:
-                    done.add(kids[i])
-                    stack.append((kids[i], 0))
-            else:
-                stack.pop()
-                order.append(base)
-    return order
-
-
-def _closure_sizes(order: list[str], refs: dict[str, list[str]], sizes: list[int]) -> dict[str, int]:
-    """Closure sizes of ``order`` (references first; ``sizes`` their own sizes), in linear passes.
-
-    Each path gets a bit (its place in ``order``); a path's closure is the OR of its own bit
-    and its references' closures (Python integers as bit sets: a 10,000-path closure costs
-    10,000 ORs of 1.25 KB).  Its size is summed one bit plane of the sizes at a time,
-    ``popcount(closure & plane_k) << k``, instead of path by path; the planes are the columns
-    of the sizes written in binary, one row per path (``zip`` transposes them)."""
-    closure: dict[str, int] = {}
-    for i, b in enumerate(order):
-        bits = 1 << i
-        for r in refs[b]:
-            bits |= closure[r]
-        closure[b] = bits
-    width = max(sizes, default=0).bit_length()
-    rows = [format(v, f"0{width}b")[::-1] for v in reversed(sizes)]  # row of path i: bit k at column k
-    planes = [(k, int("".join(column), 2)) for k, column in enumerate(zip(*rows)) if "1" in column]
-    return {b: sum([(bits & plane).bit_count() << k for k, plane in planes]) for b, bits in closure.items()}
-
-
-def store_paths_of(targets: Iterable[Target], *, drv_files: bool = False) -> list[StorePath]:
-    """The store paths ``path-info`` describes for ``targets``: each realized output (or, with
-    ``drv_files``, each derivation's .drv file); E401 for a derivation that is not built."""
-    out: list[StorePath] = []
-    for t in targets:
-        if drv_files and t.drv is not None:
-            out.append(t.drv.drv_path)
-        elif t.path is not None:
-            out.append(t.path)
-        else:
-            name = t.drv.name if t.drv is not None else t.label
-            raise SkiffError(NOT_BUILT, f"'{name}' is not built, so it has no output path",
-                             help=["build it first, or pass --drv to describe its .drv file"])
-    return out
+    return graph.slot_sites(edge.parent).get(edge.slot, ()) if edge.slot else ()

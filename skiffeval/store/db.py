@@ -5,6 +5,13 @@ One database, ``.skiffeval/db.sqlite``, in WAL mode (readers never block the wri
 lost on power failure, which ``verify``/``rebuild_db`` repair).  Each thread has its own
 connection; writes go through ``transaction()`` (``BEGIN IMMEDIATE``, so two writers queue on
 the busy timeout instead of failing on upgrade).
+
+Each transaction that changes a row also gives the database a new *generation* (``meta``
+row ``generation``: a random token, so a rebuilt database never repeats an old one), in the same
+commit; caches of what was read from the database (the query cache) are keyed by it.  Why not a
+trigger on every table: it would run per row (a 10,000-derivation write makes ~60,000 rows),
+where this is one statement per transaction; why not SQLite's ``data_version``: it only tells
+one connection about the others' commits, not one process about another's.
 """
 
 from __future__ import annotations
@@ -50,6 +57,9 @@ CREATE TABLE IF NOT EXISTS resolved_outputs (
 CREATE INDEX IF NOT EXISTS resolved_outputs_by_path ON resolved_outputs (path);
 CREATE TABLE IF NOT EXISTS stat_cache (root TEXT PRIMARY KEY, blob BLOB NOT NULL) WITHOUT ROWID;
 """
+
+
+_NEW_GENERATION = "INSERT OR REPLACE INTO meta VALUES ('generation', lower(hex(randomblob(12))))"
 
 
 class Database:
@@ -101,15 +111,26 @@ class Database:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; if it changed a row, it also moves the generation on."""
         c = self.conn()
         c.execute("BEGIN IMMEDIATE")
+        changes = c.total_changes
         try:
             yield c
+            if c.total_changes != changes:
+                c.execute(_NEW_GENERATION)
         except BaseException:
             c.execute("ROLLBACK")
             raise
         else:
             c.execute("COMMIT")
+
+    def generation(self) -> str:
+        """The database's generation: a token every changing transaction replaces ('' before the
+        first).  Read it *before* the rows a cache keeps under it: rows read after it are at least
+        that new, and a later change gives a token never seen before."""
+        row = self.conn().execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return row[0] if row is not None else ""
 
     def close(self) -> None:
         with self._lock:

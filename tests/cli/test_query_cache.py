@@ -1,0 +1,140 @@
+"""The query cache (``skiffeval.session.querycache``): a kept answer is the one a fresh walk
+gives, what depends on the store's metadata follows the store (its generation), and a damaged
+or missing cache is only a slower query."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli.test_query import drv_file, ok, project, sk
+
+QUERIES = [
+    ["query", "tree", "board.sk"],
+    ["query", "tree", "./result", "--json"],
+    ["query", "graph", "./result", "--format", "json"],
+    ["query", "requisites", "./result"],
+    ["query", "tree", "./result", "--outputs"],
+    ["query", "requisites", "./result", "--outputs", "--json"],
+    ["why-depends", "./result", "files-hostname", "--all"],
+    ["why-depends", "board.sk#config", "layers/base/buildroot.conf", "--json"],
+    ["path-info", "./result", "-rS"],
+    ["path-info", "./result", "-rS", "--json"],
+]
+
+
+def _index(cwd: Path) -> Path:
+    return cwd / "store" / ".skiffeval" / "query-index.sqlite"
+
+
+def _drop_index(cwd: Path) -> None:
+    for suffix in ("-wal", "-shm", ""):
+        Path(f"{_index(cwd)}{suffix}").unlink(missing_ok=True)
+
+
+def _drop_cache(cwd: Path) -> None:
+    for p in _entries(cwd):
+        p.unlink()
+
+
+def _entries(cwd: Path) -> list[Path]:
+    folder = cwd / "store" / ".skiffeval" / "query-cache"
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def _kinds(cwd: Path) -> list[str]:
+    return sorted(p.name.rsplit("-", 1)[0] for p in _entries(cwd))
+
+
+def test_kept_answers_are_the_fresh_ones(tmp_path: Path) -> None:
+    cwd = project(tmp_path)
+    ok(["build", "board.sk"], cwd)
+    drv = drv_file(cwd, "-demo-bundle.drv")
+    for args in [*QUERIES, ["path-info", drv, "-rS", "--drv"]]:
+        _drop_index(cwd)
+        _drop_cache(cwd)
+        fresh = ok(args, cwd).out
+        assert ok(args, cwd).out == fresh, args  # the second from the cache
+    assert set(_kinds(cwd)) == {"path-records"}  # the last query's
+    ok(["query", "tree", "./result"], cwd)
+    ok(["query", "tree", "./result", "--outputs"], cwd)
+    assert _kinds(cwd) == ["drv-graph", "out-graph", "path-records", "realised"]
+
+
+def test_kept_answers_follow_the_store(tmp_path: Path) -> None:
+    """Built or not, the output graph and path-info are kept under the store's generation: a
+    build (or any change of the store's metadata) makes them be read again."""
+    cwd = project(tmp_path)
+    before = ok(["query", "tree", "board.sk"], cwd).out
+    assert "built)" not in before.replace("not built)", "")
+    ok(["build", "board.sk"], cwd)
+    after = ok(["query", "tree", "board.sk"], cwd).out
+    assert "not built)" not in after
+    assert after.replace("(config, built)", "") != before.replace("(config, not built)", "")
+    # a derivation's graph is kept for good: the kept walk answered, with the new built state
+    assert "drv-graph" in _kinds(cwd)
+
+    outputs = ok(["path-info", "./result", "-rS", "--json"], cwd).out
+    ok(["build", "board.sk"], cwd)  # a no-op build: the same answer, kept or read again
+    assert ok(["path-info", "./result", "-rS", "--json"], cwd).out == outputs
+    sk(["store", "gc"], cwd)  # empties the query cache (and keeps ./result's closure)
+    assert _entries(cwd) == []
+    assert ok(["path-info", "./result", "-rS", "--json"], cwd).out == outputs
+
+
+def test_the_generation_moves_with_every_changing_transaction(tmp_path: Path) -> None:
+    from skiffeval.store import LocalStore
+
+    with LocalStore(tmp_path / "store") as store:
+        first = store.db.generation()
+        with store.db.transaction() as c:
+            c.execute("SELECT count(*) FROM paths").fetchall()
+        assert store.db.generation() == first  # a transaction that changed nothing
+        store.add_bytes("a.conf", b"A=y\n")
+        second = store.db.generation()
+        assert second != first
+        store.add_bytes("b.conf", b"B=y\n")
+        third = store.db.generation()
+        assert third not in (first, second)
+    with LocalStore(tmp_path / "store") as store:  # opening a store changes nothing
+        assert store.db.generation() == third
+
+
+def test_a_damaged_cache_is_only_a_slower_query(tmp_path: Path) -> None:
+    cwd = project(tmp_path)
+    ok(["build", "board.sk"], cwd)
+    tree = ok(["query", "tree", "./result", "--json"], cwd).out
+    for p in _entries(cwd):  # the header kept, the value damaged
+        header = p.read_bytes().split(b"\n", 1)[0]
+        p.write_bytes(header + b"\n\xff\x00\xff")
+    assert ok(["query", "tree", "./result", "--json"], cwd).out == tree
+    for p in _entries(cwd):  # cut short
+        p.write_bytes(p.read_bytes()[:100])
+    assert ok(["query", "tree", "./result", "--json"], cwd).out == tree
+    assert json.loads(tree)["roots"]
+
+
+def test_the_cache_keeps_the_entries_used_last(tmp_path: Path) -> None:
+    import os
+    import types
+
+    from skiffeval.session import querycache
+
+    store = types.SimpleNamespace(meta=str(tmp_path))
+    for i in range(querycache.KEEP):
+        querycache.save(store, "k", f"key {i}", ("value", i), "g1")
+        os.utime(next(iter(_entries_in(tmp_path, f"key {i}"))), ns=(i * 10**9, i * 10**9))
+    assert querycache.load(store, "k", "key 0", "g1") == ("value", 0)  # used last now
+    assert querycache.load(store, "k", "key 0", "g2") is None  # another generation
+    querycache.save(store, "k", "new\nkey", ["a", {"b": (1, None)}], "g1")
+    assert querycache.load(store, "k", "new\nkey", "g1") == ["a", {"b": (1, None)}]
+    assert querycache.load(store, "k", "key 1", "g1") is None  # the one used longest ago went
+    assert querycache.load(store, "k", "key 0", "g1") == ("value", 0)
+    assert len(list((tmp_path / "query-cache").iterdir())) == querycache.KEEP
+
+
+def _entries_in(meta: Path, key: str) -> list[Path]:
+    import hashlib
+
+    digest = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+    return list((meta / "query-cache").glob(f"*-{digest}"))
