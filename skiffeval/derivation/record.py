@@ -63,6 +63,8 @@ _NAME_FULLMATCH = NAME_RE.fullmatch
 _encode_str = json.encoder.encode_basestring  # what canonical_json uses for strings (the C one)
 _PLACEHOLDER_FINDALL = re.compile(r"\$\{(?:inputs|sources|outputs)\.[^}]*\}").findall
 _SLOT_FULLMATCH = SLOT_RE.fullmatch
+_OUT = ("out",)
+_set = object.__setattr__  # how a frozen record's fields are set at construction
 
 
 class SortedMap(Mapping[K, V], Generic[K, V]):
@@ -261,6 +263,41 @@ class Derivation:
     input_drvs: SortedMap[str, InputDrv] = attrs.field(factory=SortedMap, converter=_to_map)
     input_srcs: SortedMap[str, StorePath] = attrs.field(factory=SortedMap, converter=_to_srcs)
     outputs: tuple[str, ...] = attrs.field(default=("out",), converter=_to_sorted_names)
+
+    @classmethod
+    def of_canonical(
+        cls,
+        name: str,
+        builder: str,
+        args: tuple[str, ...],
+        env: SortedMap[str, str],
+        input_drvs: SortedMap[str, InputDrv],
+        input_srcs: SortedMap[str, StorePath],
+        outputs: tuple[str, ...] = ("out",),
+        fixed: FixedOutput | None = None,
+    ) -> Derivation:
+        """``Derivation(...)`` for fields already of the types its converters return (a tuple
+        of ``args``, ``SortedMap``s of texts, inputs and store paths, a single ``out``, a
+        ``FixedOutput`` or None), as evaluation makes them: the converters are skipped, the
+        validation is not.  Fields of any other type go through the converters.
+
+        Why: the eight converter calls were a twentieth of making a derivation in evaluation.
+        """
+        if not (type(args) is tuple and type(env) is SortedMap and type(input_drvs) is SortedMap
+                and type(input_srcs) is SortedMap and outputs == ("out",) and (fixed is None or type(fixed) is FixedOutput)):
+            return cls(name=name, builder=builder, args=args, env=env, fixed=fixed, input_drvs=input_drvs,
+                       input_srcs=input_srcs, outputs=outputs)
+        self = object.__new__(cls)
+        _set(self, "name", name)
+        _set(self, "builder", builder)
+        _set(self, "args", args)
+        _set(self, "env", env)
+        _set(self, "fixed", fixed)
+        _set(self, "input_drvs", input_drvs)
+        _set(self, "input_srcs", input_srcs)
+        _set(self, "outputs", _OUT)
+        self.__attrs_post_init__()
+        return self
 
     def __attrs_post_init__(self) -> None:
         # Written for speed (this runs for every derivation of every evaluation): a few C-level

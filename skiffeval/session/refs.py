@@ -26,7 +26,7 @@ __all__ = ["OutputRef", "SourceRef", "DrvFileRef", "placeholder", "PLACEHOLDER_P
 PLACEHOLDER_PREFIX = "/skiffeval/placeholder/"
 
 
-@attrs.frozen(slots=True, cache_hash=True)
+@attrs.frozen(slots=True)
 class OutputRef:
     """A derivation output mentioned by a string: the derivation's ref (key, or content identity
     for a fixed-output derivation), its name and the output name; ``text`` is its placeholder."""
