@@ -29,7 +29,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from skiffeval.derivation.codes import BAD_PLACEHOLDER, INVALID_DERIVATION
-from skiffeval.derivation.keys import DRV_SALT_KIND, bytes_key, fod_identity
+from skiffeval.derivation.keys import DRV_SALT_KIND, bytes_key, drv_key, fod_identity
 from skiffeval.derivation.storepath import MAX_NAME_LEN, NAME_RE, StorePath, check_digest, check_name, parse_sha256
 from skiffeval.diagnostics import SkiffError
 
@@ -341,7 +341,7 @@ class Derivation:
                 self._check_placeholders()
         # The key now rather than on first use: every record made is hashed (its dependents
         # name it by key), and the cached property would cost two more calls to get there.
-        key = bytes_key(DRV_SALT_KIND, self.canonical_bytes())
+        key = drv_key(self.canonical_bytes())
         object.__setattr__(self, "key", key)
         if self.fixed is None:
             object.__setattr__(self, "ref", key)
