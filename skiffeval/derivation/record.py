@@ -102,6 +102,15 @@ class SortedMap(Mapping[K, V], Generic[K, V]):
         self._h = None
         return self
 
+    @classmethod
+    def of_sorted(cls, d: dict[K, V]) -> SortedMap[K, V]:
+        """``adopt(d)`` for a dict whose keys the caller put in order (not checked: for code
+        that made ``d`` from a sorted list of its keys)."""
+        self = cls.__new__(cls)
+        self._d = d
+        self._h = None
+        return self
+
     def __getitem__(self, key: K) -> V:
         return self._d[key]
 

@@ -44,6 +44,15 @@ Text = tuple[str, frozenset]
 """A string's text and its context."""
 
 
+def _rewrite(value: CStr, replacements: dict[str, str]) -> str:
+    """The text of ``value`` with each element of its context replaced by its placeholder."""
+    text = value
+    for el in value.context:
+        t = el.text
+        text = text.replace(t, replacements[t])
+    return text if type(text) is str else str(text)  # (a replacement makes a str)
+
+
 def _string(text: Text) -> str:
     """The string value of a ``Text`` (``CStr`` when it has a context)."""
     return CStr(text[0], text[1]) if text[1] else text[0]
@@ -118,28 +127,19 @@ class DrvTable:
         if with_context:
             # the text each context element appears as -> the placeholder that replaces it
             replacements = self._slots(name, with_context, input_drvs, input_srcs, span)
-
-            def rewrite(value: CStr) -> str:
-                text = value
-                for el in value.context:
-                    t = el.text
-                    text = text.replace(t, replacements[t])
-                return text if type(text) is str else str(text)  # (a replacement makes a str)
-
             if type(builder) is CStr:
-                builder = rewrite(builder)
+                builder = _rewrite(builder, replacements)
             if args:
-                args = tuple([rewrite(a) if type(a) is CStr else a for a in args])
-            texts = [rewrite(t) if type(t) is CStr else t for t in texts]
-        # a new dict of plain strings, which the garbage collector does not track (one that held
-        # a ``CStr`` stays tracked)
-        record_env = dict(zip(names, texts))
+                args = tuple([_rewrite(a, replacements) if type(a) is CStr else a for a in args])
+            texts = [_rewrite(t, replacements) if type(t) is CStr else t for t in texts]
         try:
             drv = Derivation.of_canonical(
                 name,
                 builder,
                 args,
-                SortedMap.adopt(record_env),
+                # a new dict of plain strings, in order: the garbage collector does not track it
+                # (one that held a ``CStr`` would stay tracked)
+                SortedMap.of_sorted(dict(zip(names, texts))),
                 SortedMap.adopt(input_drvs) if input_drvs else _EMPTY_MAP,
                 SortedMap.adopt(input_srcs) if input_srcs else _EMPTY_MAP,
                 outputs,
@@ -322,10 +322,14 @@ def derivation_builtins(table: DrvTable) -> Registry:
             if required not in values:
                 raise SkiffError(BAD_DERIVATION, f"'derivation' needs the attribute '{required}'", span)
         # (type tests first throughout: the checks below are for the unusual values)
-        name = force(values["name"])
+        name = values["name"]
+        if type(name) is Thunk:
+            name = name.force()
         if type(name) is not str:
             expect_plain_string(name, attrs.span_of("name") or span, "the derivation name")
-        builder = force(values["builder"])
+        builder = values["builder"]
+        if type(builder) is Thunk:
+            builder = builder.force()
         if type(builder) is not str and type(builder) is not CStr:
             builder = _string(coerce_to_string(ev, builder, attrs.span_of("builder") or span, what="the builder of a derivation"))
         args: tuple[str, ...] = ()
