@@ -374,7 +374,7 @@ class Derivation:
 
     def _bound_placeholders(self) -> set[str]:
         """Every placeholder text this record's slots and outputs bind."""
-        bound = {f"${{outputs.{o}}}" for o in self.outputs}
+        bound = {"${outputs.out}"} if self.outputs == ("out",) else {f"${{outputs.{o}}}" for o in self.outputs}
         for slot, inp in self.input_drvs._d.items():
             if inp.outputs == ("out",):
                 bound.add(f"${{inputs.{slot}.out}}")

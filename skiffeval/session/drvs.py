@@ -252,7 +252,9 @@ class DrvTable:
     def value(self, drv: Derivation, attrs: dict[str, Any] | None = None, spans: Mapping[str, Span] | None = None) -> Attrs:
         """The attribute set that stands for ``drv`` (Nix's shape), with extra ``attrs`` (a dict
         the caller gives up)."""
-        drv_path = self._drv_path(drv)
+        # drvPath: the .drv file's path, with a context that says so
+        drv_text = f"{self.store_root}/{drv.key}-{drv.name}.drv"
+        drv_path = CStr(drv_text, frozenset((DrvFileRef(drv.key, drv.name, drv_text),)))
         if drv.outputs == ("out",):
             values: dict[str, Any] = attrs if attrs is not None else {}
             values["type"] = "derivation"
@@ -284,11 +286,6 @@ class DrvTable:
         first = "out" if "out" in per_output else drv.outputs[0]
         return per_output[first]
 
-    def _drv_path(self, drv: Derivation) -> CStr:
-        """``drvPath``: the ``.drv`` file's path, with a context that says so."""
-        drv_text = f"{self.store_root}/{drv.key}-{drv.name}.drv"
-        return CStr(drv_text, frozenset((DrvFileRef(drv.key, drv.name, drv_text),)))
-
     def derivation_of(self, value: Any) -> tuple[Derivation, str] | None:
         """The derivation (and output) a value stands for, if it is one this table made."""
         value = force(value)
@@ -316,7 +313,8 @@ def derivation_builtins(table: DrvTable) -> Registry:
         """A derivation, as Nix's: ``name`` and ``builder`` are required; ``args`` and
         ``outputs`` are lists; ``outputHash`` (+ ``outputHashMode`` flat/recursive) makes it
         fixed-output; every other attribute becomes an environment variable."""
-        attrs = expect_attrs(attrs, span, "the argument of 'derivation'")
+        if type(attrs) is not Attrs:
+            expect_attrs(attrs, span, "the argument of 'derivation'")
         values = attrs.values
         for required in ("name", "builder"):
             if required not in values:

@@ -37,7 +37,7 @@ class OutputRef:
     text: str = attrs.field(eq=False, repr=False, init=False)
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "text", placeholder(self.ref, self.name, self.output))
+        object.__setattr__(self, "text", f"{PLACEHOLDER_PREFIX}{self.ref}-{self.name}/{self.output}")  # ``placeholder``, in line
 
 
 @attrs.frozen(slots=True, cache_hash=True)
