@@ -67,7 +67,10 @@ class DrvTable:
         self.store_root = store_root.rstrip("/")
         self.by_key: dict[str, Derivation] = {}
         self.by_ref: dict[str, Derivation] = {}
-        self._inputs: dict[tuple[str, tuple[str, ...]], InputDrv] = {}  # one record per use
+        # one InputDrv per input and outputs used: by ref alone for the usual use (the "out"
+        # output), which needs no key tuple made, hashed and kept for each dependent
+        self._out_inputs: dict[str, InputDrv] = {}
+        self._inputs: dict[tuple[str, tuple[str, ...]], InputDrv] = {}
         self.spans: dict[str, Span] = {}  # key -> where the derivation was made
 
     def add(self, drv: Derivation) -> Derivation:
@@ -169,7 +172,7 @@ class DrvTable:
         replacements: dict[str, str] = {}
         elements = texts[0].context if len(texts) == 1 else frozenset().union(*[t.context for t in texts])
         taken: set[str] = set()
-        inputs = self._inputs
+        inputs = self._out_inputs
         by_ref = self.by_ref
         for el in elements:
             if type(el) is not OutputRef or el.output != "out":
@@ -180,10 +183,10 @@ class DrvTable:
                 break
             taken.add(slot)
             replacements[el.text] = f"${{inputs.{slot}.out}}"
-            inp = inputs.get((ref, _OUT))
+            inp = inputs.get(ref)
             if inp is None:
                 dep = by_ref[ref]
-                inp = inputs[(ref, _OUT)] = InputDrv(dep.ref, _OUT, dep.fixed is not None)
+                inp = inputs[ref] = InputDrv(dep.ref, _OUT, dep.fixed is not None)
             input_drvs[slot] = inp
         else:
             return replacements
@@ -240,10 +243,14 @@ class DrvTable:
         for ref, slot in slots_of_refs.items():
             used = outputs_of_refs[ref]
             outs = _OUT if len(used) == 1 and "out" in used else tuple(sorted(used))
-            inp = self._inputs.get((ref, outs))
+            inp = self._out_inputs.get(ref) if outs is _OUT else self._inputs.get((ref, outs))
             if inp is None:
                 dep = self.by_ref[ref]
-                inp = self._inputs[(ref, outs)] = InputDrv(dep.ref, outs, dep.fixed is not None)
+                inp = InputDrv(dep.ref, outs, dep.fixed is not None)
+                if outs is _OUT:
+                    self._out_inputs[ref] = inp
+                else:
+                    self._inputs[(ref, outs)] = inp
             input_drvs[slot] = inp
         return replacements
 
