@@ -1,7 +1,8 @@
 """The user's cache folder: ``$XDG_CACHE_HOME/skiffeval`` (``~/.cache/skiffeval``).
 
 It holds what is derived from skiffeval's own inputs alone and costs time to make again — the
-compiled grammar tables, the "did you mean" answers for a Kconfig tree's symbol names — each
+compiled grammar tables, the parsed files (``syntax.astcache``), the "did you mean" answers for a
+Kconfig tree's symbol names — each
 file named by a digest of everything it depends on, so a stale file is never read.  Deleting
 the folder loses nothing but time.  When it cannot be written, the system's temporary folder
 is used instead.

@@ -7,7 +7,8 @@ environment, ``PYTHONHASHSEED`` or dict iteration of unordered data (attribute n
 always sorted where order shows).
 
 Imports are memoized by (path, XXH3 of the content); the parsed AST is shared between
-evaluators by (content digest, display name).  A file being imported while it is already being
+evaluators by (content digest, display name), and between processes by ``syntax.astcache``
+(a file parsed before is not parsed again, and lark is not imported for it).  A file being imported while it is already being
 imported is an import cycle, reported as infinite recursion naming the file.
 
 Deep programs: evaluation runs on a thread with a large stack and a high recursion limit
@@ -51,7 +52,7 @@ from skiffeval.eval.compiler import Compiler
 from skiffeval.eval.io import EvalIO
 from skiffeval.eval.runtime import call, coerce_to_string, force_deep
 from skiffeval.eval.values import Attrs, Closure, PathValue, PrimOp, Thunk, force
-from skiffeval.syntax import ast
+from skiffeval.syntax import ast, astcache
 
 # The parser (lark and its tables, ~0.1 s to import) is imported at the first text to parse:
 # an evaluation that parses nothing (``skiffos configure`` calls the builtin directly) never
@@ -224,7 +225,10 @@ class Evaluator:
         key = (digest, name, path)
         tree = _ast_cache.get(key)
         if tree is None:
-            tree = parse_bytes(data, name, path)
+            tree = astcache.load(data, digest, name, path)
+            if tree is None:
+                tree = parse_bytes(data, name, path)
+                astcache.store(digest, tree)
             with _ast_lock:
                 _ast_cache[key] = tree
         return tree

@@ -12,8 +12,6 @@ realize and query exactly what the evaluation produced.
 
 from __future__ import annotations
 
-from itertools import compress
-from operator import itemgetter
 from typing import Any, Iterable, Mapping
 
 from skiffeval.derivation import Derivation, FixedOutput, InputDrv, SortedMap, StorePath
@@ -27,12 +25,11 @@ from skiffeval.session.refs import DrvFileRef, OutputRef, SourceRef, placeholder
 __all__ = ["DrvTable", "derivation_builtins", "Text"]
 
 _NONE: frozenset = frozenset()
+_EMPTY_MAP: SortedMap = SortedMap()
 _OUT = ("out",)
 # texts every derivation has, made once (the evaluation keeps every derivation it makes)
 _DECIMAL = {n: str(n) for n in range(10)}
 _OUTPUT_PLACEHOLDER = {o: f"${{outputs.{o}}}" for o in ("out", "dev", "lib", "bin", "doc", "man")}
-_text_of = itemgetter(0)  # of a Text
-_context_of = itemgetter(1)
 
 
 def _load_revisions() -> dict[str, int]:
@@ -46,6 +43,20 @@ _REVISIONS = _load_revisions()
 Text = tuple[str, frozenset]
 """A string's text and its context."""
 
+
+def _rewrite(value: CStr, replacements: dict[str, str]) -> str:
+    """The text of ``value`` with each element of its context replaced by its placeholder."""
+    text = value
+    for el in value.context:
+        t = el.text
+        text = text.replace(t, replacements[t])
+    return text if type(text) is str else str(text)  # (a replacement makes a str)
+
+
+def _string(text: Text) -> str:
+    """The string value of a ``Text`` (``CStr`` when it has a context)."""
+    return CStr(text[0], text[1]) if text[1] else text[0]
+
 _SPECIAL = {"name", "builder", "args", "outputs", "outputHash", "outputHashAlgo", "outputHashMode"}
 
 
@@ -56,7 +67,10 @@ class DrvTable:
         self.store_root = store_root.rstrip("/")
         self.by_key: dict[str, Derivation] = {}
         self.by_ref: dict[str, Derivation] = {}
-        self._inputs: dict[tuple[str, tuple[str, ...]], InputDrv] = {}  # one record per use
+        # one InputDrv per input and outputs used: by ref alone for the usual use (the "out"
+        # output), which needs no key tuple made, hashed and kept for each dependent
+        self._out_inputs: dict[str, InputDrv] = {}
+        self._inputs: dict[tuple[str, tuple[str, ...]], InputDrv] = {}
         self.spans: dict[str, Span] = {}  # key -> where the derivation was made
 
     def add(self, drv: Derivation) -> Derivation:
@@ -78,49 +92,61 @@ class DrvTable:
         span: Span | None = None,
     ) -> Derivation:
         """A derivation from texts with context; references become slots and placeholders."""
-        env = dict(env) if env else {}
-        if builder[0].startswith("builtin:"):
-            revision = _REVISIONS.get(builder[0][8:])
+        return self.make_strings(
+            name,
+            _string(builder),
+            tuple(map(_string, args)),
+            {k: _string(t) for k, t in env.items()} if env else {},
+            outputs=outputs,
+            fixed=fixed,
+            span=span,
+        )
+
+    def make_strings(
+        self,
+        name: str,
+        builder: str,
+        args: tuple[str, ...],
+        env: dict[str, str],
+        *,
+        outputs: tuple[str, ...] = _OUT,
+        fixed: FixedOutput | None = None,
+        span: Span | None = None,
+    ) -> Derivation:
+        """``make`` for string values of the language (``str``, or ``CStr`` with a context); the
+        caller gives ``env`` up (entries are added to it)."""
+        if builder.startswith("builtin:"):
+            revision = _REVISIONS.get(builder[8:])
             if revision is not None and "builderRevision" not in env:
-                env["builderRevision"] = (_DECIMAL.get(revision) or str(revision), _NONE)
+                env["builderRevision"] = _DECIMAL.get(revision) or str(revision)
         for o in outputs:
             if o not in env:
-                env[o] = (_OUTPUT_PLACEHOLDER.get(o) or f"${{outputs.{o}}}", _NONE)
+                env[o] = _OUTPUT_PLACEHOLDER.get(o) or f"${{outputs.{o}}}"
         names = sorted(env)
-        items = list(map(env.__getitem__, names))
+        texts = list(map(env.__getitem__, names))
+        with_context = [v for v in (builder, *args, *texts) if type(v) is CStr]
         input_drvs: dict[str, InputDrv] = {}
         input_srcs: dict[str, StorePath] = {}
-        new_builder = builder[0]
-        new_args = tuple(map(_text_of, args))
-        new_env = dict(zip(names, map(_text_of, items)))
-        with_context = list(filter(_context_of, (builder, *args, *items)))
         if with_context:
             # the text each context element appears as -> the placeholder that replaces it
             replacements = self._slots(name, with_context, input_drvs, input_srcs, span)
-
-            def rewrite(item: Text) -> str:
-                text, context = item
-                for el in context:
-                    t = el.text
-                    text = text.replace(t, replacements[t])
-                return text
-
-            if builder[1]:
-                new_builder = rewrite(builder)
-            if any(map(_context_of, args)):
-                new_args = tuple([rewrite(a) if a[1] else a[0] for a in args])
-            for k in compress(names, map(_context_of, items)):
-                new_env[k] = rewrite(env[k])
+            if type(builder) is CStr:
+                builder = _rewrite(builder, replacements)
+            if args:
+                args = tuple([_rewrite(a, replacements) if type(a) is CStr else a for a in args])
+            texts = [_rewrite(t, replacements) if type(t) is CStr else t for t in texts]
         try:
-            drv = Derivation(
-                name=name,
-                builder=new_builder,
-                args=new_args,
-                env=SortedMap.adopt(new_env),
-                fixed=fixed,
-                input_drvs=input_drvs,
-                input_srcs=input_srcs,
-                outputs=outputs,
+            drv = Derivation.of_canonical(
+                name,
+                builder,
+                args,
+                # a new dict of plain strings, in order: the garbage collector does not track it
+                # (one that held a ``CStr`` would stay tracked)
+                SortedMap.of_sorted(dict(zip(names, texts))),
+                SortedMap.adopt(input_drvs) if input_drvs else _EMPTY_MAP,
+                SortedMap.adopt(input_srcs) if input_srcs else _EMPTY_MAP,
+                outputs,
+                fixed,
             )
         except SkiffError as exc:
             if exc.span is None:
@@ -133,7 +159,7 @@ class DrvTable:
         self.by_ref[drv.ref] = drv
         return drv
 
-    def _slots(self, name: str, texts: list[Text], input_drvs: dict[str, InputDrv], input_srcs: dict[str, StorePath],
+    def _slots(self, name: str, texts: list[CStr], input_drvs: dict[str, InputDrv], input_srcs: dict[str, StorePath],
                span: Span | None) -> dict[str, str]:
         """Bind what ``texts`` refer to to input slots (filling ``input_drvs``/``input_srcs``);
         the placeholder that replaces each context element, by the element's text (which
@@ -144,9 +170,9 @@ class DrvTable:
         case (the ``out`` output of inputs with different names) is bound without sorting.
         """
         replacements: dict[str, str] = {}
-        elements = texts[0][1] if len(texts) == 1 else frozenset().union(*map(_context_of, texts))
+        elements = texts[0].context if len(texts) == 1 else frozenset().union(*[t.context for t in texts])
         taken: set[str] = set()
-        inputs = self._inputs
+        inputs = self._out_inputs
         by_ref = self.by_ref
         for el in elements:
             if type(el) is not OutputRef or el.output != "out":
@@ -157,17 +183,17 @@ class DrvTable:
                 break
             taken.add(slot)
             replacements[el.text] = f"${{inputs.{slot}.out}}"
-            inp = inputs.get((ref, _OUT))
+            inp = inputs.get(ref)
             if inp is None:
                 dep = by_ref[ref]
-                inp = inputs[(ref, _OUT)] = InputDrv(dep.ref, _OUT, dep.fixed is not None)
+                inp = inputs[ref] = InputDrv(dep.ref, _OUT, dep.fixed is not None)
             input_drvs[slot] = inp
         else:
             return replacements
         input_drvs.clear()
         return self._slots_in_order(name, texts, input_drvs, input_srcs, span)
 
-    def _slots_in_order(self, name: str, texts: list[Text], input_drvs: dict[str, InputDrv],
+    def _slots_in_order(self, name: str, texts: list[CStr], input_drvs: dict[str, InputDrv],
                         input_srcs: dict[str, StorePath], span: Span | None) -> dict[str, str]:
         """``_slots`` for any context: elements taken by first appearance."""
         replacements: dict[str, str] = {}
@@ -175,7 +201,8 @@ class DrvTable:
         outputs_of_refs: dict[str, set[str]] = {}
         taken: set[str] = set()
         by_ref = self.by_ref
-        for text, context in texts:
+        for text in texts:
+            context = text.context
             if len(context) > 1:
                 # by first appearance (absent: find's -1 wraps to the end), then by text
                 find, wrap = text.find, len(text) + 2
@@ -216,20 +243,27 @@ class DrvTable:
         for ref, slot in slots_of_refs.items():
             used = outputs_of_refs[ref]
             outs = _OUT if len(used) == 1 and "out" in used else tuple(sorted(used))
-            inp = self._inputs.get((ref, outs))
+            inp = self._out_inputs.get(ref) if outs is _OUT else self._inputs.get((ref, outs))
             if inp is None:
                 dep = self.by_ref[ref]
-                inp = self._inputs[(ref, outs)] = InputDrv(dep.ref, outs, dep.fixed is not None)
+                inp = InputDrv(dep.ref, outs, dep.fixed is not None)
+                if outs is _OUT:
+                    self._out_inputs[ref] = inp
+                else:
+                    self._inputs[(ref, outs)] = inp
             input_drvs[slot] = inp
         return replacements
 
     # -- the value the language sees -------------------------------------------------------
 
-    def value(self, drv: Derivation, attrs: Mapping[str, Any] | None = None, spans: Mapping[str, Span] | None = None) -> Attrs:
-        """The attribute set that stands for ``drv`` (Nix's shape), with extra ``attrs``."""
-        drv_path = self._drv_path(drv)
+    def value(self, drv: Derivation, attrs: dict[str, Any] | None = None, spans: Mapping[str, Span] | None = None) -> Attrs:
+        """The attribute set that stands for ``drv`` (Nix's shape), with extra ``attrs`` (a dict
+        the caller gives up)."""
+        # drvPath: the .drv file's path, with a context that says so
+        drv_text = f"{self.store_root}/{drv.key}-{drv.name}.drv"
+        drv_path = CStr(drv_text, frozenset((DrvFileRef(drv.key, drv.name, drv_text),)))
         if drv.outputs == ("out",):
-            values: dict[str, Any] = dict(attrs) if attrs else {}
+            values: dict[str, Any] = attrs if attrs is not None else {}
             values["type"] = "derivation"
             values["name"] = drv.name
             values["drvPath"] = drv_path
@@ -259,11 +293,6 @@ class DrvTable:
         first = "out" if "out" in per_output else drv.outputs[0]
         return per_output[first]
 
-    def _drv_path(self, drv: Derivation) -> CStr:
-        """``drvPath``: the ``.drv`` file's path, with a context that says so."""
-        drv_text = f"{self.store_root}/{drv.key}-{drv.name}.drv"
-        return CStr(drv_text, frozenset((DrvFileRef(drv.key, drv.name, drv_text),)))
-
     def derivation_of(self, value: Any) -> tuple[Derivation, str] | None:
         """The derivation (and output) a value stands for, if it is one this table made."""
         value = force(value)
@@ -291,24 +320,27 @@ def derivation_builtins(table: DrvTable) -> Registry:
         """A derivation, as Nix's: ``name`` and ``builder`` are required; ``args`` and
         ``outputs`` are lists; ``outputHash`` (+ ``outputHashMode`` flat/recursive) makes it
         fixed-output; every other attribute becomes an environment variable."""
-        attrs = expect_attrs(attrs, span, "the argument of 'derivation'")
+        if type(attrs) is not Attrs:
+            expect_attrs(attrs, span, "the argument of 'derivation'")
         values = attrs.values
         for required in ("name", "builder"):
             if required not in values:
                 raise SkiffError(BAD_DERIVATION, f"'derivation' needs the attribute '{required}'", span)
         # (type tests first throughout: the checks below are for the unusual values)
-        name = force(values["name"])
+        name = values["name"]
+        if type(name) is Thunk:
+            name = name.force()
         if type(name) is not str:
             expect_plain_string(name, attrs.span_of("name") or span, "the derivation name")
-        builder = force(values["builder"])
-        if type(builder) is str:
-            builder = (builder, _NONE)
-        else:
-            builder = coerce_to_string(ev, builder, attrs.span_of("builder") or span, what="the builder of a derivation")
-        args: tuple[Text, ...] = ()
+        builder = values["builder"]
+        if type(builder) is Thunk:
+            builder = builder.force()
+        if type(builder) is not str and type(builder) is not CStr:
+            builder = _string(coerce_to_string(ev, builder, attrs.span_of("builder") or span, what="the builder of a derivation"))
+        args: tuple[str, ...] = ()
         if "args" in values:
             args = tuple(
-                coerce_to_string(ev, a, attrs.span_of("args") or span, what="an element of 'args'")
+                _string(coerce_to_string(ev, a, attrs.span_of("args") or span, what="an element of 'args'"))
                 for a in expect_list(force(values["args"]), attrs.span_of("args") or span, "'args' of a derivation")
             )
         outputs: tuple[str, ...] = ("out",)
@@ -328,22 +360,27 @@ def derivation_builtins(table: DrvTable) -> Registry:
             except SkiffError as exc:
                 exc.span = exc.span or attrs.span_of("outputHash") or span
                 raise
-        env: dict[str, Text] = {"name": (name, _NONE), "builder": builder}
+        env: dict[str, str] = {"name": name, "builder": builder}
+        given: dict[str, Any] = {}  # the attributes, as the value returned has them (see below)
         for key, v in values.items():
+            if type(v) is Thunk:
+                if key in _SPECIAL:
+                    # (forced above, if used at all)
+                    given[key] = v if v.code is not None else v.value
+                    continue
+                v = v.force()
+            given[key] = v
             if key in _SPECIAL:
                 continue
             # the usual values (strings, with or without context) without the general coercion
-            if type(v) is Thunk:
-                v = v.force()
-            t = type(v)
-            if t is str:
-                env[key] = (v, _NONE)
-            elif t is CStr:
-                env[key] = (str(v), v.context)
-            else:
-                env[key] = coerce_to_string(ev, v, attrs.span_of(key) or span, coerce_more=True, what=f"attribute '{key}' of a derivation")
-        drv = table.make(name, builder, args, env, outputs=outputs, fixed=fixed, span=span)
-        return table.value(drv, values, attrs.spans)
+            if type(v) is not str and type(v) is not CStr:
+                v = _string(coerce_to_string(ev, v, attrs.span_of(key) or span, coerce_more=True, what=f"attribute '{key}' of a derivation"))
+            env[key] = v
+        drv = table.make_strings(name, builder, args, env, outputs=outputs, fixed=fixed, span=span)
+        # The value returned holds the attributes given by value, not through the thunks that
+        # computed them (all forced by now, but for unused special ones): a thunk less each
+        # for the garbage collector to walk while the evaluation lasts.
+        return table.value(drv, given, attrs.spans)
 
     return registry
 

@@ -26,7 +26,7 @@ __all__ = ["OutputRef", "SourceRef", "DrvFileRef", "placeholder", "PLACEHOLDER_P
 PLACEHOLDER_PREFIX = "/skiffeval/placeholder/"
 
 
-@attrs.frozen(slots=True, cache_hash=True)
+@attrs.frozen(slots=True)
 class OutputRef:
     """A derivation output mentioned by a string: the derivation's ref (key, or content identity
     for a fixed-output derivation), its name and the output name; ``text`` is its placeholder."""
@@ -37,7 +37,7 @@ class OutputRef:
     text: str = attrs.field(eq=False, repr=False, init=False)
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "text", placeholder(self.ref, self.name, self.output))
+        object.__setattr__(self, "text", f"{PLACEHOLDER_PREFIX}{self.ref}-{self.name}/{self.output}")  # ``placeholder``, in line
 
 
 @attrs.frozen(slots=True, cache_hash=True)
