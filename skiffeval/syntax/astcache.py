@@ -22,6 +22,7 @@ grammar cache, which is pickled too.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import pickle
@@ -43,8 +44,13 @@ _state: dict[str, str] = {}  # "dir", "code": computed once per process
 
 
 def _code_digest() -> str:
-    """A digest of the grammar and of the modules that build the tree."""
+    """A digest of the grammar, of the modules that build the tree and of lark's version (its
+    ``__init__.py``, which states it: found without importing lark)."""
     h = xxhash.xxh3_128(f"skiffeval-ast:{FORMAT}\0".encode())
+    spec = importlib.util.find_spec("lark")
+    if spec is not None and spec.origin:
+        with open(spec.origin, "rb") as f:
+            h.update(b"lark\0" + f.read())
     h.update(resources.files("skiffeval._grammar").joinpath("skiff.lark").read_bytes())
     for name in sorted(os.listdir(_SYNTAX_DIR)):
         if name.endswith(".py"):

@@ -47,3 +47,17 @@ def test_syntax_errors_are_not_cached():
         with pytest.raises(SkiffError) as info:
             _evaluate({"/e/bad.sk": bad}, "/e/bad.sk", "/e")
         assert info.value.code.code.startswith("E01")
+
+
+def test_the_cache_is_named_by_the_code_that_parses(monkeypatch, tmp_path):
+    """Another grammar, syntax module or lark version names other cache files."""
+    import importlib.util
+
+    from skiffeval.syntax import astcache
+
+    before = astcache._code_digest()
+    fake = tmp_path / "__init__.py"
+    fake.write_text('__version__: str = "0.0.0"\n')
+    spec = importlib.util.spec_from_file_location("lark", fake)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec if name == "lark" else None)
+    assert astcache._code_digest() != before
