@@ -151,6 +151,16 @@ def test_invalid_records_are_refused() -> None:
         with pytest.raises(SkiffError) as e:
             Derivation(**kwargs)
         assert e.value.code.code == code, (kwargs, e.value)
+        # the evaluator's constructor validates alike (its fast path included)
+        with pytest.raises(SkiffError) as e:
+            Derivation.of_canonical(
+                kwargs["name"], kwargs["builder"], tuple(kwargs.get("args", ())),
+                SortedMap.of_sorted(dict(sorted(kwargs.get("env", {}).items(), key=lambda kv: str(kv[0])))),
+                SortedMap.of_sorted(dict(sorted(kwargs.get("input_drvs", {}).items()))),
+                SortedMap.of_sorted(dict(sorted(kwargs.get("input_srcs", {}).items()))),
+                tuple(kwargs.get("outputs", ("out",))), kwargs.get("fixed"),
+            )
+        assert e.value.code.code == code, (kwargs, e.value)
 
 
 def test_shell_variables_are_not_placeholders() -> None:
@@ -329,3 +339,19 @@ def test_resolve_and_substitute() -> None:
     assert resolve(d2, "/store", {"dep": {"out": StorePath("3" * 26, "dep")}}).key != r.key
     with pytest.raises(SkiffError):
         resolve(d, "/store", {})
+
+
+@given(derivations())
+def test_of_canonical_makes_the_same_record(drv: Derivation) -> None:
+    """The evaluator's way to make a record (``Derivation.of_canonical``: fields already of
+    their canonical types, converters skipped) gives the record the constructor gives: the same
+    fields, pre-image and key — on its fast path (a single ``out`` output) and its fallback."""
+    made = Derivation.of_canonical(
+        drv.name, drv.builder, tuple(drv.args), SortedMap.of_sorted(dict(sorted(drv.env.items()))),
+        SortedMap.of_sorted(dict(sorted(drv.input_drvs.items()))),
+        SortedMap.of_sorted(dict(sorted(drv.input_srcs.items()))), drv.outputs, drv.fixed,
+    )
+    assert made == drv
+    assert made.canonical_bytes() == drv.canonical_bytes()
+    assert made.key == drv.key and made.ref == drv.ref
+    assert encode_drv(made) == encode_drv(drv)
