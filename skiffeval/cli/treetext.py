@@ -18,6 +18,27 @@ __all__ = ["MAX_GUIDES", "render_tree", "tree_text"]
 MAX_GUIDES = 24  # deeper lines show "+N" instead of N more guides: a deep chain's text stays linear
 
 
+class _Memo(dict):
+    """Texts made once each, however many lines show them: ``memo[key]`` makes a missing one
+    with ``make`` (a node's ``(kind, state)``, a site's text)."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Any) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: Any) -> str:
+        text = self[key] = self.make(key)
+        return text
+
+
+def _texts(graph: Any, session: Any) -> tuple[_Memo, _Memo]:
+    """The memos of a rendering: each node's `` (kind, state)`` tail and each site's text."""
+    nodes = graph.nodes
+    return _Memo(lambda nid: f" ({_describe(nodes[nid])})"), _Memo(lambda site: _site_text(session, site))
+
+
 def _describe(node: Any) -> str:
     if node.type == "derivation":
         return f"{node.kind}, {'built' if node.built else 'not built'}"
@@ -54,13 +75,11 @@ def render_tree(graph: Any, lines: list[Any], session: Any = None) -> str:
     a 30,000-line tree's lines made one f-string each cost three times as much."""
     parts: list[str] = []
     add = parts.append
-    said: dict[Any, str] = {}  # site -> its text
-    tails: dict[str, str] = {}  # node id -> " (kind, state)"
+    tails, said = _texts(graph, session)
     heads: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}  # (slot, outputs) -> ("slot: ", " [outputs]")
     stems: list[str | None] = [""]  # None: not made yet (from ``below``); the roots' children have no guides
     below: list[tuple[str, bool]] = [("", True)]  # depth -> (the last line's parent stem, whether it is last)
     pluses: dict[int, str] = {}
-    nodes = graph.nodes
     keep = MAX_GUIDES - 1
     width = 4 * keep
     n = len(lines)
@@ -100,10 +119,7 @@ def render_tree(graph: Any, lines: list[Any], session: Any = None) -> str:
                 below.append((above, last))
         else:
             add(nid)
-        tail = tails.get(nid)
-        if tail is None:
-            tail = tails[nid] = f" ({_describe(nodes[nid])})"
-        add(tail)
+        add(tails[nid])
         if shared:
             add(" [see above]")
         if sites:
@@ -111,11 +127,8 @@ def render_tree(graph: Any, lines: list[Any], session: Any = None) -> str:
             lead = f"{plus}{above}{'    ' if last else '│   '}" if d else ""
             lead = f"\n{lead}{'│' if more else ' '}   via "
             for site in sites:
-                text = said.get(site)
-                if text is None:
-                    text = said[site] = _site_text(session, site)
                 add(lead)
-                add(text)
+                add(said[site])
     return "".join(parts)
 
 
@@ -132,10 +145,8 @@ def tree_text(graph: Any, session: Any = None, *, depth: int | None = None, keep
 
     parts: list[str] = []
     add = parts.append
-    said: dict[Any, str] = {}  # site -> its text
-    tails: dict[str, str] = {}  # node id -> " (kind, state)"
+    tails, said = _texts(graph, session)
     heads: dict[str, str] = {}  # slot -> "slot: "
-    nodes = graph.nodes
     children = kept_children(graph, keep)
     roots = [r for r in graph.roots if keep is None or r in keep]
     guides = MAX_GUIDES - 1
@@ -159,10 +170,7 @@ def tree_text(graph: Any, session: Any = None, *, depth: int | None = None, keep
                 add(f" [{', '.join(outputs)}]")
         else:
             add(nid)
-        tail = tails.get(nid)
-        if tail is None:
-            tail = tails[nid] = f" ({_describe(nodes[nid])})"
-        add(tail)
+        add(tails[nid])
         grows = not seen and bool(kids) and (depth is None or d < depth)
         if seen and kids:
             add(" [see above]")
@@ -170,14 +178,11 @@ def tree_text(graph: Any, session: Any = None, *, depth: int | None = None, keep
             pad = ("    " if last else "│   ") if d else ""
             mark = "│   via " if grows else "    via "
             for site in explained:
-                text = said.get(site)
-                if text is None:
-                    text = said[site] = _site_text(session, site)
                 add("\n")
                 add(base)
                 add(pad)
                 add(mark)
-                add(text)
+                add(said[site])
         if not grows:
             continue
         expanded.add(nid)

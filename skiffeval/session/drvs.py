@@ -67,10 +67,10 @@ class DrvTable:
         self.store_root = store_root.rstrip("/")
         self.by_key: dict[str, Derivation] = {}
         self.by_ref: dict[str, Derivation] = {}
-        # one InputDrv per input and outputs used: by ref alone for the usual use (the "out"
-        # output), which needs no key tuple made, hashed and kept for each dependent
-        self._out_inputs: dict[str, InputDrv] = {}
-        self._inputs: dict[tuple[str, tuple[str, ...]], InputDrv] = {}
+        # one InputDrv per input and outputs used, keyed by the ref alone for the usual use (the
+        # "out" output: no key tuple made, hashed and kept for each dependent), else by
+        # (ref, outputs)
+        self._inputs: dict[str | tuple[str, tuple[str, ...]], InputDrv] = {}
         self.spans: dict[str, Span] = {}  # key -> where the derivation was made
 
     def add(self, drv: Derivation) -> Derivation:
@@ -172,7 +172,7 @@ class DrvTable:
         replacements: dict[str, str] = {}
         elements = texts[0].context if len(texts) == 1 else frozenset().union(*[t.context for t in texts])
         taken: set[str] = set()
-        inputs = self._out_inputs
+        inputs = self._inputs
         by_ref = self.by_ref
         for el in elements:
             if type(el) is not OutputRef or el.output != "out":
@@ -243,14 +243,11 @@ class DrvTable:
         for ref, slot in slots_of_refs.items():
             used = outputs_of_refs[ref]
             outs = _OUT if len(used) == 1 and "out" in used else tuple(sorted(used))
-            inp = self._out_inputs.get(ref) if outs is _OUT else self._inputs.get((ref, outs))
+            use = ref if outs is _OUT else (ref, outs)
+            inp = self._inputs.get(use)
             if inp is None:
                 dep = self.by_ref[ref]
-                inp = InputDrv(dep.ref, outs, dep.fixed is not None)
-                if outs is _OUT:
-                    self._out_inputs[ref] = inp
-                else:
-                    self._inputs[(ref, outs)] = inp
+                inp = self._inputs[use] = InputDrv(dep.ref, outs, dep.fixed is not None)
             input_drvs[slot] = inp
         return replacements
 

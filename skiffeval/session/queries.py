@@ -196,8 +196,16 @@ class _Builder:
                 node_rows.append((nid, name, type_, kind, rec.key, same(b, b), rec.fixed))
                 text = rec.sites_text()
                 site_texts[nid] = same(text, text)
-        child_rows = [(parent, list(map(tuple, edges))) for parent, edges in self.children.items()]
-        return node_rows, child_rows, site_texts
+        return node_rows, _freeze_children(self.children), site_texts
+
+
+def _freeze_children(children: dict[str, list[Edge]]) -> list[tuple[str, list[tuple]]]:
+    """A graph's edges as plain values for the query cache (``_thaw_children`` reverses it)."""
+    return [(parent, list(map(tuple, edges))) for parent, edges in children.items()]
+
+
+def _thaw_children(child_rows: list[tuple[str, list[tuple]]]) -> dict[str, list[Edge]]:
+    return {parent: [_new(Edge, e) for e in edges] for parent, edges in child_rows}
 
 
 def _slot(edge: Edge) -> str:
@@ -266,8 +274,7 @@ def _thaw(frozen: tuple, roots: list[str], realised: dict[str, tuple], reader: _
         else:
             outs = realised.get(key)
             nodes[nid] = _new(Node, (nid, name, type_, kind, outs is not None, key, builder, fixed, outs or ()))
-    children = {parent: [_new(Edge, e) for e in edges] for parent, edges in child_rows}
-    return Graph(roots, nodes, children, False, {}, reader, site_texts)
+    return Graph(roots, nodes, _thaw_children(child_rows), False, {}, reader, site_texts)
 
 
 def _realised(conn: Any, keys: list[str]) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -316,8 +323,7 @@ def output_graph(session: Session, targets: Sequence[Target], depth: int | None 
         kept = querycache.load(session.store, "out-graph", "\n".join(roots), gen)
         if kept is not None:
             node_rows, child_rows = kept
-            return Graph(roots, {n[0]: _new(Node, n) for n in node_rows},
-                         {parent: [_new(Edge, e) for e in edges] for parent, edges in child_rows}, True, {}, reader)
+            return Graph(roots, {n[0]: _new(Node, n) for n in node_rows}, _thaw_children(child_rows), True, {}, reader)
     c = reader.conn
     frontier = list(dict.fromkeys(roots))
     seen = set(frontier)
@@ -366,7 +372,7 @@ def output_graph(session: Session, targets: Sequence[Target], depth: int | None 
         querycache.save(session.store, "out-graph", "\n".join(roots), (
             [(n.id, n.name, same(n.type, n.type), same(n.kind, n.kind), True, n.key, same(n.builder, n.builder),
               n.fixed, ()) for n in graph.nodes.values()],
-            [(parent, [tuple(e) for e in edges]) for parent, edges in graph.children.items()]), gen)
+            _freeze_children(graph.children)), gen)
     return graph
 
 
