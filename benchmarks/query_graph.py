@@ -8,13 +8,17 @@ written to a temporary store in one transaction and (unless ``--no-build``) real
 same shape).  Then each query runs through the command line (``skiffeval.cli.main``) in a fresh process,
 timed after the imports (parsing, the query and the printing are measured, stdout to a buffer;
 process start and imports, ~0.3 s, are not),
-with a fresh session each time, on the top derivation's ``.drv``, in three states of the query
-index (``.skiffeval/query-index.sqlite``):
-- *index cold*: the index deleted (every ``.drv`` file read), and the query cache beside it: a
-  store whose records were never indexed (``.drv`` files written by something else);
-- *after build*: the index as a ``skiffeval build`` leaves it — the records of what it built
-  (``index_after_build`` in the setup line, timed here after realizing), but no query's answer
-  kept yet (``skiffeval.session.querycache``): what the first query after a build costs;
+with a fresh session each time, on the top derivation's ``.drv``, in four states of the query
+index (``.skiffeval/query-index.sqlite``) and the query cache beside it:
+- *index cold*: the index and the cache deleted (every ``.drv`` file read): a store whose
+  records were never indexed (``.drv`` files written by something else);
+- *first walk*: the index as a build leaves it (the records of what it built), but no walk
+  kept (``skiffeval.session.querycache``): what the first query of a graph nothing walked
+  costs — a root the build did not name;
+- *after build*: the index and the cache as ``skiffeval build`` leaves them — it also keeps
+  the derivation walk of what it built and the output walk of its out-link
+  (``queries.remember_build``; ``index_after_build`` and ``remember_build`` in the setup line,
+  timed here after realizing): what the first query after a build costs;
 - *warm*: the same query again (the answers it kept): the median and best wall time of
   ``--repeat`` runs, and the median CPU time of the process (the fairer figure on a shared,
   busy machine).
@@ -125,17 +129,30 @@ def bench(n: int, work: Path, build: bool, repeat: int) -> dict:
         result = realize(store, [drvs[-1]], graph=drvs)
         setup["cold_build"] = time.perf_counter() - t0
         store.add_indirect_root(work / "result", result.of(drvs[-1]))
-        # what `skiffeval build` adds after building: the built records into the query index
-        from skiffeval.session.queries import index_records
-
-        t0 = time.perf_counter()
-        index_records(store, drvs)
-        setup["index_after_build"] = time.perf_counter() - t0
     store.close()
     index = work / "store" / ".skiffeval" / "query-index.sqlite"
+    kept = index.parent / "query-cache"
     built_index = work / "index-after-build.sqlite"  # the index as the build left it (closed: no WAL)
-    if index.exists():
-        shutil.copyfile(index, built_index)
+    built_kept = work / "kept-after-build"  # the walks the build kept
+    if build:
+        # what `skiffeval build` does after building (Session.realize_targets), in a session
+        # whose table holds the records, as the build's evaluation left it: the built records
+        # into the query index, then the walks of what it built
+        from skiffeval.session import Session, SessionOptions
+        from skiffeval.session.queries import index_records, remember_build
+
+        session = Session(SessionOptions(cwd=str(work), store_dir="store"))
+        for d in drvs:
+            session.table.add(d)
+        t0 = time.perf_counter()
+        index_records(session.store, drvs, session.query_recs)
+        setup["index_after_build"] = time.perf_counter() - t0
+        shutil.copyfile(index, built_index)  # (index_records closed it: no WAL)
+        t0 = time.perf_counter()
+        remember_build(session, [drvs[-1]], [result.of(drvs[-1])])
+        setup["remember_build"] = time.perf_counter() - t0
+        session.store.close()
+        shutil.copytree(kept, built_kept)
     top = drvs[-1].drv_path.basename
     bottom = drvs[0].drv_path.basename
     middle = drvs[n // 2].drv_path.basename
@@ -144,7 +161,7 @@ def bench(n: int, work: Path, build: bool, repeat: int) -> dict:
     def drop_index() -> None:  # and the answers kept beside it
         for suffix in ("-wal", "-shm", ""):
             Path(f"{index}{suffix}").unlink(missing_ok=True)
-        shutil.rmtree(index.parent / "query-cache", ignore_errors=True)
+        shutil.rmtree(kept, ignore_errors=True)
 
     for label, argv in queries(top, bottom, middle, build).items():
         drop_index()
@@ -152,9 +169,15 @@ def bench(n: int, work: Path, build: bool, repeat: int) -> dict:
         drop_index()
         if built_index.exists():
             shutil.copyfile(built_index, index)
+        first_walk, first_walk_cpu, _ = run(argv, work)
+        drop_index()
+        if built_index.exists():
+            shutil.copyfile(built_index, index)
+            shutil.copytree(built_kept, kept)
         after_build, after_build_cpu, _ = run(argv, work)
         warm = [run(argv, work) for _ in range(repeat)]
-        times[label] = {"cold_index": cold, "after_build": after_build, "after_build_cpu": after_build_cpu,
+        times[label] = {"cold_index": cold, "first_walk": first_walk, "first_walk_cpu": first_walk_cpu,
+                        "after_build": after_build, "after_build_cpu": after_build_cpu,
                         "warm": statistics.median(w for w, _, _ in warm), "warm_best": min(w for w, _, _ in warm),
                         "warm_cpu": statistics.median(c for _, c, _ in warm), "bytes": size}
     return {"setup": setup, "queries": times}
@@ -239,11 +262,12 @@ def main() -> None:
     print("setup: " + ", ".join(f"{k} {v:.2f}s" for k, v in ours["setup"].items()))
     print(f"load average: {ours['load_average'][0]:.1f} at the start, {ours['load_average'][1]:.1f} at the end"
           " (CPU time is the fairer figure on a busy machine)")
-    print(f"{'query':<28}{'index cold':>11}{'after build':>12}{'(CPU)':>8}{'warm':>9}{'best':>9}{'CPU':>9}"
-          f"{'output':>10}{'Nix 2.8':>10}")
+    print(f"{'query':<28}{'index cold':>11}{'first walk':>11}{'(CPU)':>8}{'after build':>12}{'(CPU)':>8}"
+          f"{'warm':>9}{'best':>9}{'CPU':>9}{'output':>10}{'Nix 2.8':>10}")
     for label, t in ours["queries"].items():
         theirs = (nix or {}).get(label)
-        print(f"{label:<28}{t['cold_index']:>10.3f}s{t['after_build']:>11.3f}s{t['after_build_cpu']:>7.3f}s"
+        print(f"{label:<28}{t['cold_index']:>10.3f}s{t['first_walk']:>10.3f}s{t['first_walk_cpu']:>7.3f}s"
+              f"{t['after_build']:>11.3f}s{t['after_build_cpu']:>7.3f}s"
               f"{t['warm']:>8.3f}s{t['warm_best']:>8.3f}s{t['warm_cpu']:>8.3f}s"
               f"{t['bytes'] / 1024:>8.0f}KB{(f'{theirs:.3f}s' if theirs is not None else '-'):>10}")
     if nix is not None:

@@ -91,6 +91,7 @@ class Session:
         self.inputs = InputLog()  # what evaluation read (for the evaluation cache)
         self._inputs_seen: set[str] = set()  # the names --override-input could have replaced
         self._local_imports: dict[tuple[str, str], StorePath] = {}  # (directory, view or "") -> its store path
+        self.query_recs: dict[str, Any] = {}  # key -> the query record of a derivation made here (drvindex.rec_of)
 
     # -- parts -------------------------------------------------------------------------------
 
@@ -344,7 +345,7 @@ class Session:
             from skiffeval.session.drvindex import index_records
 
             by_key = self.table.by_key
-            index_records(self.store, [by_key[k] for k in keys if k in by_key])
+            index_records(self.store, [by_key[k] for k in keys if k in by_key], self.query_recs)
 
     def _explain_failure(self, exc: Any) -> SkiffError:
         """A build failure in the domain's terms: a failed fetch is E158; a builder error whose
@@ -481,6 +482,12 @@ class Session:
                 link_path = os.path.join(self.options.cwd, link)
                 self.store.add_indirect_root(link_path, path)
                 links.append(link)
+        if result.built or result.cutoff:
+            # the queries that follow a build start from its walks: kept now, while its records
+            # are in memory (after the out-links: the last write, so the generation they keep)
+            from skiffeval.session.queries import remember_build
+
+            remember_build(self, drvs, [path for _l, _d, _o, path in done])
         return BuildOutcome(done, result, tuple(links))
 
 

@@ -12,7 +12,10 @@ The model
 * The index, ``.skiffeval/query-index.sqlite``, is a pure cache: ``.drv`` files are immutable
   (named by their key), so it is never stale and may be deleted at any time.  A build fills it
   for the derivations it built (``index_records``: the records are in memory then, ~50 µs
-  each); a query fills it for any record it had to read from a file.  Why not
+  each); a query fills it for any record it had to read from a file.
+* A session makes each of its own derivations' records once (``rec_of``, kept in
+  ``Session.query_recs``): the build that indexes them and the walks it keeps for the queries
+  that follow (``queries.remember_build``) share them.  Why not
   ``LocalStore.read_derivation``: it re-hashes each record to prove its key (about 1 ms), which
   is ``store verify``'s job, not a query's.
 """
@@ -36,7 +39,7 @@ from skiffeval.session import querycache
 if TYPE_CHECKING:  # pragma: no cover
     from skiffeval.session.core import Session
 
-__all__ = ["KINDS", "Site", "kind_of_builder", "derivation_sites", "edge_sites", "index_records", "prune_index"]
+__all__ = ["KINDS", "Site", "kind_of_builder", "derivation_sites", "edge_sites", "index_records", "prune_index", "rec_of"]
 
 KINDS: dict[str, str] = {
     "config-merge": "config",
@@ -204,6 +207,15 @@ _OUT = ("out",)
 _OUTPUTS: dict[str, tuple[str, ...]] = {"out": _OUT}
 
 
+def rec_of(memo: dict[str, _Rec], d: Derivation) -> _Rec:
+    """The query record of ``d``, made once per ``memo`` (a session's ``query_recs``): its
+    sites are worked out once for the index row and the walk both."""
+    rec = memo.get(d.key)
+    if rec is None:
+        rec = memo[d.key] = _Rec.of(d)
+    return rec
+
+
 def _outputs(text: str) -> tuple[str, ...]:
     """``("out", "report")`` for ``"out,report"`` (the few distinct ones shared)."""
     hit = _OUTPUTS.get(text)
@@ -255,6 +267,7 @@ class _Reader:
         self.root = str(self.store.root)
         table = session._table
         self.by_ref: dict[str, Derivation] = dict(table.by_ref) if table is not None else {}
+        self.memo: dict[str, _Rec] = getattr(session, "query_recs", {})
         self.conn = self.store.db.conn()
         self.recs: dict[str, _Rec | None] = {}
         self.new_recs: list[_Rec] = []
@@ -275,7 +288,7 @@ class _Reader:
                 continue
             d = self.by_ref.get(ref)
             if d is not None:
-                recs[ref] = _Rec.of(d)
+                recs[ref] = rec_of(self.memo, d)
             else:
                 rest.append(ref)
         if rest and self.index is not None:
@@ -365,6 +378,28 @@ class _Reader:
             pass
         self.new_recs = []
 
+    def table_closure(self, refs: Sequence[str]) -> bool:
+        """Take the records of the whole closure of ``refs`` from the session's table, when it
+        holds all of it (a build's session holds every derivation it made): True then, and
+        nothing is read from the store; False as soon as a ref is not in the table."""
+        by_ref, recs, memo = self.by_ref, self.recs, self.memo
+        if not by_ref:
+            return False
+        seen: set[str] = set()
+        stack = list(refs)
+        while stack:
+            ref = stack.pop()
+            if ref in seen:
+                continue
+            seen.add(ref)
+            d = by_ref.get(ref)
+            if d is None:
+                return False
+            if ref not in recs:
+                recs[ref] = rec_of(memo, d)
+            stack.extend([inp.key for inp in d.input_drvs._d.values()])
+        return True
+
     def prefetch_closure(self, refs: Sequence[str]) -> bool:
         """Read the indexed records of the whole closure of ``refs`` in one query (a recursive
         walk of the index's input edges inside SQLite), so that a walk over 10,000 derivations
@@ -430,10 +465,11 @@ def prune_index(store: Any) -> int:
         index.close()
 
 
-def index_records(store: Any, drvs: Iterable[Derivation]) -> int:
+def index_records(store: Any, drvs: Iterable[Derivation], memo: dict[str, _Rec] | None = None) -> int:
     """Add the records of ``drvs`` that the query index lacks (one transaction; best effort);
     how many were added.  A build calls this for what it built, so the first query after a
-    build reads index rows rather than re-reading the ``.drv`` files it has just written."""
+    build reads index rows rather than re-reading the ``.drv`` files it has just written.
+    ``memo`` keeps the records made (``rec_of``)."""
     index = _open_index(store)
     if index is None:
         return 0
@@ -444,7 +480,8 @@ def index_records(store: Any, drvs: Iterable[Derivation]) -> int:
             for (key,) in index.execute(q, part):
                 del by_key[key]
         if by_key:
-            _insert(index, [_Rec.of(d) for d in by_key.values()])
+            memo = {} if memo is None else memo
+            _insert(index, [rec_of(memo, d) for d in by_key.values()])
         return len(by_key)
     except sqlite3.Error:
         return 0

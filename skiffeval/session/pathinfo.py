@@ -45,16 +45,28 @@ def path_records(session: Session, paths: Sequence[StorePath], *, recursive: boo
     kept = querycache.load(store, "path-records", key, gen)
     if kept is not None:
         return [_new(PathRecord, r) for r in kept]
-    out = _records(store, starts, recursive, closure_sizes)
+    out = _records(store, starts, recursive, closure_sizes, querycache.load(store, "out-graph", "\n".join(starts), gen))
     querycache.save(store, "path-records", key, [tuple(r) for r in out], gen)
     return out
 
 
-def _records(store: Any, starts: list[str], recursive: bool, closure_sizes: bool) -> list[PathRecord]:
-    """``path_records`` of the basenames ``starts``, read from the store."""
+def _records(store: Any, starts: list[str], recursive: bool, closure_sizes: bool,
+             out_graph: Any = None) -> list[PathRecord]:
+    """``path_records`` of the basenames ``starts``, read from the store; the closure and its
+    references taken from ``out_graph`` when given (the output graph of ``starts`` kept in the
+    query cache under the same generation: ``queries.output_graph``), so that only the rows are
+    read (a third of the recursive read)."""
     c = store.db.conn()
     walk = recursive or closure_sizes
-    rows, refs = _path_rows(c, starts, "kind, size, files, sha256, deriver", closure=walk)
+    columns = "kind, size, files, sha256, deriver"
+    if walk and out_graph is not None:
+        node_rows, child_rows = out_graph
+        refs = {parent: sorted([edge[1] for edge in edges]) for parent, edges in child_rows}
+        for node in node_rows:
+            refs.setdefault(node[0], [])
+        rows = _rows(c, list(refs), columns)
+    else:
+        rows, refs = _path_rows(c, starts, columns, closure=walk)
     missing = [b for b in starts if b not in rows] or [b for b in refs if b not in rows]
     if missing:
         raise SkiffError(NOT_BUILT, f"'{missing[0]}' is not a valid path in the store '{store.root}'")
@@ -104,6 +116,16 @@ def _path_rows(c: Any, paths: list[str], columns: str, *, closure: bool) -> tupl
             found.sort()
             refs[base] = found
     return rows, refs
+
+
+def _rows(c: Any, paths: list[str], columns: str) -> dict[str, tuple]:
+    """The ``paths`` row (``columns``) of each of ``paths`` the store holds."""
+    found: dict[str, tuple] = {}
+    for part in _chunks(sorted(paths)):  # in key order: each B-tree page is visited once
+        q = f"SELECT path, {columns} FROM paths WHERE path IN ({','.join('?' * len(part))})"
+        for base, *row in c.execute(q, part):
+            found[base] = tuple(row)
+    return found
 
 
 def _post_order(starts: list[str], refs: dict[str, list[str]]) -> list[str]:

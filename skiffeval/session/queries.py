@@ -67,7 +67,7 @@ __all__ = [
     "Node", "Edge", "Site", "Graph", "TreeLine", "PathRecord", "KINDS", "ROLES",
     "derivation_graph", "output_graph", "graph_of", "tree_lines", "requisites", "referrers", "derivation_sites",
     "why_depends", "why_depends_all", "kept_children", "find_dependency", "edge_sites", "path_records",
-    "store_paths_of", "kind_of_builder", "display_file",
+    "store_paths_of", "kind_of_builder", "display_file", "remember_build",
     "index_records", "NOT_A_DEPENDENCY", "NOT_BUILT", "UNKNOWN_DEPENDENCY", "GRAPHVIZ_FAILED",
 ]
 
@@ -237,8 +237,8 @@ def derivation_graph(session: Session, targets: Sequence[Target], depth: int | N
     cache_key = "\n".join(roots) if depth is None and exact_roots and roots and querycache.available(store) else None
     frozen = querycache.load(store, "drv-graph", cache_key) if cache_key else None
     if frozen is None:
-        whole = depth is None and bool(frontier) and reader.prefetch_closure(
-            [ref for rec in frontier for _s, ref, _o in rec.inputs])
+        refs = [ref for rec in frontier for _s, ref, _o in rec.inputs]
+        whole = depth is None and bool(frontier) and (reader.table_closure(refs) or reader.prefetch_closure(refs))
         if depth is None and frontier and not whole:  # what the index lacks: listed by the store
             reader.prefetch_store_closure([rec.id for rec in frontier])
         level = 0
@@ -384,6 +384,29 @@ digests depend on the store root.  An itemgetter: no Python call per reference."
 def graph_of(session: Session, targets: Sequence[Target], *, outputs: bool = False, depth: int | None = None) -> Graph:
     """The output graph (``outputs``) or the derivation graph of ``targets``."""
     return output_graph(session, targets, depth) if outputs else derivation_graph(session, targets, depth)
+
+
+def remember_build(session: Session, drvs: Sequence[Any], paths: Sequence[StorePath]) -> None:
+    """Keep in the query cache the walks the queries after a build start with, while the
+    build's records are still in memory: the derivation graph of the built derivations
+    ``drvs`` (as ``query tree FILE`` names them: one walk for all of them, which derivations
+    are built with it) and the output graph of each output path of ``paths`` (as an out-link
+    names it).  Call it after the build's last write to the store (its out-links): the output
+    graph is kept under the store's generation then.
+
+    Why: a build has every record of its graph in memory (``_Reader.table_closure``), so the
+    derivation walk costs no read at all here, where the first query would read the whole
+    closure back from the index; the output walk reads what the build has just written.  A
+    walk already kept is not walked again.  Best effort, like the cache."""
+    store = session.store
+    if not querycache.available(store):
+        return
+    from skiffeval.session.targets import Target
+
+    if drvs:
+        derivation_graph(session, [Target(d.name, d, "out", None) for d in drvs])
+    for path in dict.fromkeys(paths):
+        output_graph(session, [Target(path.name, None, "out", path)])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -110,14 +110,16 @@ class Database:
             self._all = alive
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction; if it changed a row, it also moves the generation on."""
+    def transaction(self, *, moves_generation: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction; if it changed a row, it also moves the generation on — unless
+        it writes only what no reader of the metadata keeps answers of (``moves_generation``
+        false: the stat cache, a cache of hashing that queries never read)."""
         c = self.conn()
         c.execute("BEGIN IMMEDIATE")
         changes = c.total_changes
         try:
             yield c
-            if c.total_changes != changes:
+            if moves_generation and c.total_changes != changes:
                 c.execute(_NEW_GENERATION)
         except BaseException:
             c.execute("ROLLBACK")

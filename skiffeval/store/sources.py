@@ -134,5 +134,7 @@ def load_stat_cache(store: LocalStore, src: str) -> dict[bytes, Any]:
 
 def save_stat_cache(store: LocalStore, src: str, cache: dict[bytes, Any]) -> None:
     blob = marshal.dumps(cache)
-    with store.db.transaction() as c:
+    # the stat cache is hashing's own cache: what queries keep under the generation never reads
+    # it, so its rewrite (after a tree's mtimes settle, say) leaves their answers standing
+    with store.db.transaction(moves_generation=False) as c:
         c.execute("INSERT OR REPLACE INTO stat_cache VALUES (?, ?)", (src, blob))

@@ -96,6 +96,11 @@ def test_the_generation_moves_with_every_changing_transaction(tmp_path: Path) ->
         store.add_bytes("b.conf", b"B=y\n")
         third = store.db.generation()
         assert third not in (first, second)
+        from skiffeval.store.sources import load_stat_cache, save_stat_cache
+
+        save_stat_cache(store, str(tmp_path / "tree"), {b"f": (1, 2, 3)})  # hashing's own cache: no query reads it
+        assert load_stat_cache(store, str(tmp_path / "tree")) == {b"f": (1, 2, 3)}
+        assert store.db.generation() == third
     with LocalStore(tmp_path / "store") as store:  # opening a store changes nothing
         assert store.db.generation() == third
 
@@ -138,3 +143,89 @@ def _entries_in(meta: Path, key: str) -> list[Path]:
 
     digest = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
     return list((meta / "query-cache").glob(f"*-{digest}"))
+
+
+AFTER_BUILD = [
+    ["query", "tree", "board.sk"],
+    ["query", "graph", "board.sk", "--format", "json"],
+    ["why-depends", "board.sk", "layers/base/buildroot.conf", "--all"],
+    ["query", "tree", "./result", "--outputs"],
+    ["query", "requisites", "./result", "--outputs", "--json"],
+    ["path-info", "./result", "-r"],
+    ["path-info", "./result", "-rS"],
+    ["path-info", "./result", "-rS", "--json"],
+]
+
+
+def _walked(*_args: object, **_kwargs: object) -> None:
+    raise AssertionError("walked a graph")
+
+
+def test_a_build_keeps_the_walks_the_queries_after_it_start_with(tmp_path: Path, monkeypatch) -> None:
+    """A build keeps the derivation walk of what it built (from its records in memory: no
+    closure read from the store) and the output walk of its out-link; the first queries after
+    it walk nothing, and answer what a walk of the store alone answers."""
+    from skiffeval.session import drvindex, pathinfo, queries
+
+    cwd = project(tmp_path)
+    with monkeypatch.context() as m:
+        m.setattr(drvindex._Reader, "prefetch_closure", _walked)
+        m.setattr(drvindex._Reader, "prefetch_store_closure", _walked)
+        ok(["build", "board.sk"], cwd)
+    assert _kinds(cwd) == ["drv-graph", "out-graph", "realised"]
+    first = {}
+    with monkeypatch.context() as m:
+        for name in ("prefetch_closure", "prefetch_store_closure", "table_closure"):
+            m.setattr(drvindex._Reader, name, _walked)
+        m.setattr(queries._Builder, "expand", _walked)
+        m.setattr(pathinfo, "_path_rows", _walked)
+        m.setattr(queries, "_path_rows", _walked)
+        for args in AFTER_BUILD:
+            first[tuple(args)] = ok(args, cwd).out
+    for args in AFTER_BUILD:
+        _drop_index(cwd)
+        _drop_cache(cwd)
+        assert ok(args, cwd).out == first[tuple(args)], args
+    assert "files-hostname" in first[("query", "tree", "board.sk")]
+
+
+def test_a_no_op_build_walks_nothing(tmp_path: Path) -> None:
+    cwd = project(tmp_path)
+    ok(["build", "board.sk"], cwd)
+    _drop_cache(cwd)
+    ok(["build", "board.sk", "--no-eval-cache"], cwd)  # evaluated, nothing built
+    assert _entries(cwd) == []
+    (cwd / "board.sk").write_text((cwd / "board.sk").read_text().replace('"demo"', '"demo2"', 1))
+    ok(["build", "board.sk"], cwd)  # something built: its walks kept
+    assert _kinds(cwd) == ["drv-graph", "out-graph", "realised"]
+
+
+def test_the_session_table_gives_a_closure_only_when_it_holds_all_of_it(tmp_path: Path) -> None:
+    from skiffeval.session import BuildRequest, Session, SessionOptions
+    from skiffeval.session.drvindex import _Reader
+
+    cwd = project(tmp_path)
+    session = Session(SessionOptions(cwd=str(cwd), store_dir="store"))
+    [(_label, top, _out)] = session.instantiate(BuildRequest("board.sk"))
+    refs = [inp.key for inp in top.input_drvs.values()]
+    closure = set()
+    stack = list(refs)
+    while stack:
+        ref = stack.pop()
+        if ref not in closure:
+            closure.add(ref)
+            stack.extend(inp.key for inp in session.table.by_ref[ref].input_drvs.values())
+    assert len(closure) >= 3
+
+    reader = _Reader(session)
+    assert reader.table_closure(refs)
+    assert set(reader.recs) == closure
+    assert all(reader.recs[r].key == session.table.by_ref[r].key for r in closure)
+    again = _Reader(session)
+    assert again.table_closure(refs)
+    assert all(again.recs[r] is reader.recs[r] for r in closure)  # made once per session
+
+    partial = _Reader(session)
+    deepest = min(closure, key=lambda r: len(session.table.by_ref[r].input_drvs))
+    del partial.by_ref[deepest]
+    assert not partial.table_closure(refs)
