@@ -136,15 +136,15 @@ def _post_order(starts: list[str], refs: dict[str, list[str]]) -> list[str]:
         if start in done:
             continue
         done.add(start)
-        stack: list[tuple[str, int]] = [(start, 0)]
+        # each frame resumes its path's iterator of references: no tuple made per step
+        stack: list[tuple[str, Any]] = [(start, iter(refs[start]))]
         while stack:
-            base, i = stack[-1]
-            kids = refs[base]
-            if i < len(kids):
-                stack[-1] = (base, i + 1)
-                if kids[i] not in done:
-                    done.add(kids[i])
-                    stack.append((kids[i], 0))
+            base, kids = stack[-1]
+            for kid in kids:
+                if kid not in done:
+                    done.add(kid)
+                    stack.append((kid, iter(refs[kid])))
+                    break
             else:
                 stack.pop()
                 order.append(base)
