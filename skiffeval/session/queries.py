@@ -37,6 +37,7 @@ from __future__ import annotations
 import gc
 import operator
 import os
+import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -398,7 +399,8 @@ def remember_build(session: Session, drvs: Sequence[Any], paths: Sequence[StoreP
     Why: a build has every record of its graph in memory (``_Reader.table_closure``), so the
     derivation walk costs no read at all here, where the first query would read the whole
     closure back from the index; the output walk reads what the build has just written.  A
-    walk already kept is not walked again.  Best effort, like the cache."""
+    walk already kept is not walked again.  Best effort, like the cache: what fails here is
+    only a slower first query, never a failed build."""
     store = session.store
     if not querycache.available(store):
         return
@@ -414,6 +416,8 @@ def remember_build(session: Session, drvs: Sequence[Any], paths: Sequence[StoreP
             derivation_graph(session, [Target(d.name, d, "out", None) for d in drvs])
         for path in dict.fromkeys(paths):
             output_graph(session, [Target(path.name, None, "out", path)])
+    except (SkiffError, sqlite3.Error, OSError):
+        pass
     finally:
         if enabled:
             gc.enable()

@@ -229,3 +229,18 @@ def test_the_session_table_gives_a_closure_only_when_it_holds_all_of_it(tmp_path
     deepest = min(closure, key=lambda r: len(session.table.by_ref[r].input_drvs))
     del partial.by_ref[deepest]
     assert not partial.table_closure(refs)
+
+
+def test_keeping_the_walks_is_never_a_failed_build(tmp_path: Path, monkeypatch) -> None:
+    import sqlite3
+
+    from skiffeval.session import queries
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    cwd = project(tmp_path)
+    monkeypatch.setattr(queries, "output_graph", broken)
+    r = ok(["build", "board.sk"], cwd)
+    assert "demo-bundle: " in r.err and (cwd / "result").exists()
+    assert _kinds(cwd) == ["drv-graph", "realised"]  # the output walk only is missing
