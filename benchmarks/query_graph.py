@@ -22,6 +22,7 @@ index (``.skiffeval/query-index.sqlite``) and the query cache beside it:
 - *warm*: the same query again (the answers it kept): the median and best wall time of
   ``--repeat`` runs, and the median CPU time of the process (the fairer figure on a shared,
   busy machine).
+Every state's figure is the median of ``--repeat`` runs, each from the state made anew.
 
 With ``--nix`` (and ``nix-instantiate`` installed) the same graph is instantiated into a
 throwaway Nix 2.8 store and ``nix-store -q --tree/--graph/-qR/--referrers`` run on its top
@@ -42,6 +43,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -163,19 +165,32 @@ def bench(n: int, work: Path, build: bool, repeat: int) -> dict:
             Path(f"{index}{suffix}").unlink(missing_ok=True)
         shutil.rmtree(kept, ignore_errors=True)
 
-    for label, argv in queries(top, bottom, middle, build).items():
+    def cold_state() -> None:
         drop_index()
-        cold, _, size = run(argv, work)
-        drop_index()
-        if built_index.exists():
-            shutil.copyfile(built_index, index)
-        first_walk, first_walk_cpu, _ = run(argv, work)
+
+    def first_walk_state() -> None:
         drop_index()
         if built_index.exists():
             shutil.copyfile(built_index, index)
+
+    def after_build_state() -> None:
+        first_walk_state()
+        if built_kept.exists():
             shutil.copytree(built_kept, kept)
-        after_build, after_build_cpu, _ = run(argv, work)
-        warm = [run(argv, work) for _ in range(repeat)]
+
+    def median_of(state: Any, argv: list[str]) -> tuple[float, float, int]:
+        """The median wall and CPU time of ``repeat`` runs, each from ``state`` made anew."""
+        runs = []
+        for _ in range(repeat):
+            state()
+            runs.append(run(argv, work))
+        return statistics.median(w for w, _, _ in runs), statistics.median(c for _, c, _ in runs), runs[0][2]
+
+    for label, argv in queries(top, bottom, middle, build).items():
+        cold, _, size = median_of(cold_state, argv)
+        first_walk, first_walk_cpu, _ = median_of(first_walk_state, argv)
+        after_build, after_build_cpu, _ = median_of(after_build_state, argv)
+        warm = [run(argv, work) for _ in range(repeat)]  # the last state's answers kept
         times[label] = {"cold_index": cold, "first_walk": first_walk, "first_walk_cpu": first_walk_cpu,
                         "after_build": after_build, "after_build_cpu": after_build_cpu,
                         "warm": statistics.median(w for w, _, _ in warm), "warm_best": min(w for w, _, _ in warm),
