@@ -45,27 +45,54 @@ def path_records(session: Session, paths: Sequence[StorePath], *, recursive: boo
     kept = querycache.load(store, "path-records", key, gen)
     if kept is not None:
         return [_new(PathRecord, r) for r in kept]
-    out = _records(store, starts, recursive, closure_sizes, querycache.load(store, "out-graph", "\n".join(starts), gen))
+    out = _records(store, starts, recursive, closure_sizes, _kept_closure(store, starts, gen))
     querycache.save(store, "path-records", key, [tuple(r) for r in out], gen)
     return out
 
 
+def _kept_closure(store: Any, starts: list[str], gen: str) -> tuple[dict[str, list[str]], bool] | None:
+    """The closure of ``starts`` with each path's references (sorted), from a walk the query
+    cache keeps, and whether it came from a derivation graph; or None.
+
+    * The output graph of ``starts`` (``queries.output_graph``, under the same generation) is
+      the store's references walked from them: the same closure by construction.
+    * The derivation graph of ``.drv`` files (``queries.derivation_graph``, kept only when
+      every input ref met was a key) has an edge for each input derivation and source, which
+      is what the store registers as a ``.drv``'s references (``LocalStore.write_derivations``),
+      and sources are registered without references.  ``_records`` still checks that every
+      node is a valid path and that no source has references in the store (``store
+      rebuild-db`` scans sources' bytes for them) before it trusts this.
+    """
+    key = "\n".join(starts)
+    kept = querycache.load(store, "out-graph", key, gen)
+    from_drvs = False
+    if kept is None and all(s.endswith(".drv") for s in starts):
+        kept = querycache.load(store, "drv-graph", key)
+        from_drvs = True
+    if kept is None:
+        return None
+    node_rows, child_rows = kept[0], kept[1]
+    refs = {parent: sorted({edge[1] for edge in edges}) for parent, edges in child_rows}
+    for node in node_rows:
+        refs.setdefault(node[0], [])
+    return refs, from_drvs
+
+
 def _records(store: Any, starts: list[str], recursive: bool, closure_sizes: bool,
-             out_graph: Any = None) -> list[PathRecord]:
+             kept: tuple[dict[str, list[str]], bool] | None = None) -> list[PathRecord]:
     """``path_records`` of the basenames ``starts``, read from the store; the closure and its
-    references taken from ``out_graph`` when given (the output graph of ``starts`` kept in the
-    query cache under the same generation: ``queries.output_graph``), so that only the rows are
-    read (a third of the recursive read)."""
+    references taken from a ``kept`` walk when given (``_kept_closure``) and every path of it
+    valid, so that only the rows are read (a third of the recursive read)."""
     c = store.db.conn()
     walk = recursive or closure_sizes
     columns = "kind, size, files, sha256, deriver"
-    if walk and out_graph is not None:
-        node_rows, child_rows = out_graph
-        refs = {parent: sorted([edge[1] for edge in edges]) for parent, edges in child_rows}
-        for node in node_rows:
-            refs.setdefault(node[0], [])
+    rows: dict[str, tuple] | None = None
+    if walk and kept is not None:
+        refs, from_drvs = kept
         rows = _rows(c, list(refs), columns)
-    else:
+        if len(rows) != len(refs) or (from_drvs and _any_referrer(c, [b for b in refs if not b.endswith(".drv")])):
+            rows = None  # the store disagrees with the walk somewhere: read what it says
+    if rows is None:
         rows, refs = _path_rows(c, starts, columns, closure=walk)
     missing = [b for b in starts if b not in rows] or [b for b in refs if b not in rows]
     if missing:
@@ -126,6 +153,15 @@ def _rows(c: Any, paths: list[str], columns: str) -> dict[str, tuple]:
         for base, *row in c.execute(q, part):
             found[base] = tuple(row)
     return found
+
+
+def _any_referrer(c: Any, paths: list[str]) -> bool:
+    """Whether any of ``paths`` has references in the store."""
+    for part in _chunks(paths):
+        q = f"SELECT 1 FROM refs WHERE referrer IN ({','.join('?' * len(part))}) LIMIT 1"
+        if c.execute(q, part).fetchone() is not None:
+            return True
+    return False
 
 
 def _post_order(starts: list[str], refs: dict[str, list[str]]) -> list[str]:

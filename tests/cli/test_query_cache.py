@@ -154,6 +154,7 @@ AFTER_BUILD = [
     ["path-info", "./result", "-r"],
     ["path-info", "./result", "-rS"],
     ["path-info", "./result", "-rS", "--json"],
+    ["path-info", "board.sk", "--drv", "-rS"],
 ]
 
 
@@ -244,3 +245,42 @@ def test_keeping_the_walks_is_never_a_failed_build(tmp_path: Path, monkeypatch) 
     r = ok(["build", "board.sk"], cwd)
     assert "demo-bundle: " in r.err and (cwd / "result").exists()
     assert _kinds(cwd) == ["drv-graph", "realised"]  # the output walk only is missing
+
+
+def test_path_info_trusts_a_kept_derivation_walk_only_where_the_store_agrees(tmp_path: Path) -> None:
+    """``path-info --drv -r`` takes its closure from a kept derivation walk, unless the store
+    says otherwise: a source with references (``store rebuild-db`` scans sources' bytes), or a
+    path of the walk that is not valid."""
+    import sqlite3
+
+    from skiffeval.store import LocalStore
+
+    cwd = project(tmp_path)
+    ok(["build", "board.sk"], cwd)
+    args = ["path-info", "board.sk", "--drv", "-r", "--json"]
+    recs = json.loads(ok(args, cwd).out)
+    source = next(r["path"] for r in recs if r["kind"] == "source")
+    other = next(r["path"] for r in recs if r["kind"] == "drv")
+    base = lambda p: p.rsplit("/", 1)[1]  # noqa: E731
+    with LocalStore(cwd / "store") as store, store.db.transaction() as c:  # as a rebuild-db may find it
+        c.execute("INSERT INTO refs VALUES (?, ?)", (base(source), base(other)))
+    assert "drv-graph" in _kinds(cwd)
+    got = json.loads(ok(args, cwd).out)
+    assert next(r for r in got if r["path"] == source)["references"] == [other]
+    _drop_cache(cwd)
+    assert json.loads(ok(args, cwd).out) == got
+
+    ok(["query", "tree", "board.sk"], cwd)  # the walk kept again
+    args = ["path-info", drv_file(cwd, "-demo-bundle.drv"), "--drv", "-r", "--json"]  # no evaluation: no import
+    assert json.loads(ok(args, cwd).out) == got
+    db = sqlite3.connect(cwd / "store" / ".skiffeval" / "db.sqlite")
+    with db:  # the source gone, as a rebuild-db leaves a store that lost it: no row, no reference to it
+        db.execute("DELETE FROM paths WHERE path = ?", (base(source),))
+        db.execute("DELETE FROM refs WHERE reference = ? OR referrer = ?", (base(source), base(source)))
+        db.execute("UPDATE meta SET value = 'damaged' WHERE key = 'generation'")
+    db.close()
+    assert "drv-graph" in _kinds(cwd)
+    damaged = json.loads(ok(args, cwd).out)
+    assert source not in {r["path"] for r in damaged} and len(damaged) == len(got) - 1
+    _drop_cache(cwd)
+    assert json.loads(ok(args, cwd).out) == damaged
