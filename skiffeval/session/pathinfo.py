@@ -192,19 +192,44 @@ def _closure_sizes(order: list[str], refs: dict[str, list[str]], sizes: list[int
 
     Each path gets a bit (its place in ``order``); a path's closure is the OR of its own bit
     and its references' closures (Python integers as bit sets: a 10,000-path closure costs
-    10,000 ORs of 1.25 KB).  Its size is summed one bit plane of the sizes at a time,
-    ``popcount(closure & plane_k) << k``, instead of path by path; the planes are the columns
-    of the sizes written in binary, one row per path (``zip`` transposes them)."""
+    10,000 ORs of 1.25 KB).  Its size is that of its largest reference's closure (known: a
+    subset of its own) plus the sizes of the few paths that closure lacks, found bit by bit —
+    on a layered graph, usually the path itself.  When many paths are lacking, the whole
+    closure is summed one bit plane of the sizes at a time instead,
+    ``popcount(closure & plane_k) << k``; the planes are the columns of the sizes written in
+    binary, one row per path (``zip`` transposes them), made on first need."""
     closure: dict[str, int] = {}
+    count: dict[str, int] = {}
+    total: dict[str, int] = {}
+    planes: list[tuple[int, int]] | None = None
     for i, b in enumerate(order):
         bits = 1 << i
+        best, most = None, 0
         for r in refs[b]:
             bits |= closure[r]
-        closure[b] = bits
-    width = max(sizes, default=0).bit_length()
-    rows = [format(v, f"0{width}b")[::-1] for v in reversed(sizes)]  # row of path i: bit k at column k
-    planes = [(k, int("".join(column), 2)) for k, column in enumerate(zip(*rows)) if "1" in column]
-    return {b: sum([(bits & plane).bit_count() << k for k, plane in planes]) for b, bits in closure.items()}
+            if count[r] > most:
+                best, most = r, count[r]
+        n = bits.bit_count()
+        closure[b], count[b] = bits, n
+        lacking = n - most
+        if planes is None or lacking <= len(planes):
+            if best is None:
+                rest, size = bits, 0
+            else:
+                rest, size = bits ^ closure[best], total[best]  # the best reference's closure is in bits
+            if lacking <= 8 or planes is not None:
+                while rest:
+                    low = rest & -rest
+                    size += sizes[low.bit_length() - 1]
+                    rest ^= low
+                total[b] = size
+                continue
+        if planes is None:
+            width = max(sizes, default=0).bit_length()
+            rows = [format(v, f"0{width}b")[::-1] for v in reversed(sizes)]  # row of path i: bit k at column k
+            planes = [(k, int("".join(column), 2)) for k, column in enumerate(zip(*rows)) if "1" in column]
+        total[b] = sum([(bits & plane).bit_count() << k for k, plane in planes])
+    return total
 
 
 def store_paths_of(targets: Iterable[Target], *, drv_files: bool = False) -> list[StorePath]:

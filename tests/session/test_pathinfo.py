@@ -13,9 +13,9 @@ from skiffeval.session.pathinfo import _closure_sizes, _post_order
 def dags(draw: st.DrawFn) -> tuple[list[str], dict[str, list[str]], dict[str, int]]:
     """A random DAG: path i refers to some of the paths before it (sorted, as the store lists
     them), with random sizes; and the paths a query starts from."""
-    n = draw(st.integers(1, 40))
+    n = draw(st.integers(1, 60))
     names = [f"p{i:02d}" for i in range(n)]
-    refs = {names[i]: sorted(draw(st.sets(st.sampled_from(names[:i]), max_size=4)) if i else []) for i in range(n)}
+    refs = {names[i]: sorted(draw(st.sets(st.sampled_from(names[:i]), max_size=12)) if i else []) for i in range(n)}
     sizes = {p: draw(st.integers(0, 1 << 20)) for p in names}
     starts = draw(st.lists(st.sampled_from(names), min_size=1, max_size=3))
     return starts, refs, sizes
