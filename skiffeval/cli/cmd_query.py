@@ -1,8 +1,8 @@
 """``skiffeval query tree|graph|references|referrers|requisites``, ``why-depends`` and
 ``path-info``: one call each into ``skiffeval.session.queries``, then printing.
 
-A TARGET is ``FILE[#ATTR]`` (evaluated), a store path, a ``.drv`` path or an out-link (read from
-the store alone).  The derivation graph is the default; ``--outputs`` queries the realized
+A TARGET is ``FILE[#ATTR]`` (evaluated, or what the evaluation cache kept of a built one: see
+``_targets``), a store path, a ``.drv`` path or an out-link (read from the store alone).  The derivation graph is the default; ``--outputs`` queries the realized
 outputs' references instead.  Text goes to stdout; ``--json`` prints the schema of docs/cli.md.
 """
 
@@ -77,11 +77,29 @@ def _without_cyclic_gc(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _targets(ctx: Context, target: str, args: dict, overrides: tuple[str, ...]) -> list[Any]:
-    from skiffeval.session.targets import resolve_target
+    """What TARGET names.  A ``FILE[#ATTR]`` is evaluated — unless the evaluation cache kept
+    its targets and nothing that evaluation read has changed (as a no-op build; not with
+    ``SKIFFEVAL_NO_EVAL_CACHE``): then they are read from the store."""
+    from skiffeval.session.targets import is_store_target, resolve_target, split_target, targets_of_record, targets_record
 
     ctx.set_overrides(overrides)
+    session = ctx.session
+    key = None
+    if not os.environ.get("SKIFFEVAL_NO_EVAL_CACHE") and not is_store_target(session, target):
+        file, attr = split_target(target)
+        key = ctx.cache_key({"cmd": "query-targets", "file": os.path.abspath(os.path.join(ctx.options.cwd, file)),
+                             "attr": attr, "args": {k: [v.text, v.is_expr] for k, v in args.items()}})
+        record = ctx.cached(key)
+        found = targets_of_record(session, record) if record is not None else None
+        if found is not None:
+            return found
     with _collector(True):
-        return resolve_target(ctx.session, target, args)
+        found = resolve_target(session, target, args)
+    if key is not None:
+        record = targets_record(session, found)
+        if record is not None:
+            ctx.save_cache(key, record)
+    return found
 
 
 def _graph(ctx: Context, target: str, args: dict, overrides: tuple[str, ...], outputs: bool, depth: int | None = None):

@@ -92,6 +92,7 @@ class Session:
         self._inputs_seen: set[str] = set()  # the names --override-input could have replaced
         self._local_imports: dict[tuple[str, str], StorePath] = {}  # (directory, view or "") -> its store path
         self.query_recs: dict[str, Any] = {}  # key -> the query record of a derivation made here (drvindex.rec_of)
+        self.display_labels: dict[str, str] = {}  # file label -> display path, kept by the evaluation cache
 
     # -- parts -------------------------------------------------------------------------------
 

@@ -663,7 +663,11 @@ def _shortest_chain(graph: Graph, start: str, targets: set[str]) -> list[Edge] |
 
 def display_file(session: Session, label: str) -> str:
     """A file label of a derivation (``demo/base:base/kernel.conf``) as the path a person can
-    open, when this session's evaluation made the label; else the label itself."""
+    open, when this session's evaluation made the label (or the evaluation cache kept it:
+    ``Session.display_labels``); else the label itself."""
+    kept = session.display_labels.get(label)
+    if kept is not None:
+        return kept
     host = session._system_host
     path = host.labels.get(label) if host is not None else None
     return session.evaluator.display_name(path) if path else label

@@ -20,7 +20,7 @@ from skiffeval.session.codes import NOT_BUILDABLE
 if TYPE_CHECKING:  # pragma: no cover
     from skiffeval.session.core import ArgValue, Session
 
-__all__ = ["Target", "resolve_target", "split_target"]
+__all__ = ["Target", "resolve_target", "split_target", "is_store_target", "targets_record", "targets_of_record"]
 
 
 @attrs.frozen
@@ -67,6 +67,51 @@ def _store_target(session: Session, text: str) -> list[Target] | None:
                 if p == sp:
                     output = name
     return [Target(sp.name, drv, output, sp)]
+
+
+def is_store_target(session: Session, text: str) -> bool:
+    """Whether ``text`` names something in the store (a path, a ``.drv`` or an out-link into it)
+    rather than a file to evaluate."""
+    root = str(session.store.root) + "/"
+    path = os.path.abspath(os.path.join(session.options.cwd, text))
+    if os.path.islink(path) and not path.startswith(root):
+        path = os.path.realpath(path)
+    return path.startswith(root) or ("/" not in text and text.endswith(".drv"))
+
+
+def targets_record(session: Session, targets: list[Target]) -> dict | None:
+    """What the evaluation cache keeps of a file's ``targets`` (``targets_of_record`` makes them
+    again without evaluating): each one's label, ``.drv`` basename and output, and the display
+    path of every file label the evaluation made (``queries.display_file``).  None when a
+    target's ``.drv`` is not in the store (nothing built it yet): then there is nothing to read
+    it back from."""
+    store = session.store
+    if not targets or any(t.drv is None for t in targets):
+        return None
+    drvs = [t.drv.drv_path for t in targets]  # type: ignore[union-attr]
+    if not all(store.is_valid(p) for p in drvs):
+        return None
+    host = session._system_host
+    labels = {label: session.evaluator.display_name(path) for label, path in host.labels.items()} if host is not None else {}
+    return {"targets": [{"path": p.basename, "label": t.label, "output": t.output} for p, t in zip(drvs, targets)],
+            "labels": labels}
+
+
+def targets_of_record(session: Session, record: dict) -> list[Target] | None:
+    """The targets a ``targets_record`` keeps, read from the store (None if one is not there
+    any more); their outputs are looked up now, as ``resolve_target`` does.  The file labels'
+    display paths go to the session (``Session.display_labels``)."""
+    store = session.store
+    out: list[Target] = []
+    for t in record["targets"]:
+        drv = store.read_derivation(t["path"][:26])
+        if drv is None or drv.drv_path.basename != t["path"]:
+            return None
+        realised = store.realisation(drv.key)
+        path = realised.outputs.get(t["output"]) if realised is not None else None
+        out.append(Target(t["label"], drv, t["output"], path))
+    session.display_labels.update(record.get("labels", {}))
+    return out
 
 
 def resolve_target(session: Session, text: str, args: dict[str, ArgValue] | None = None) -> list[Target]:

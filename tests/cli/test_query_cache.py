@@ -284,3 +284,54 @@ def test_path_info_trusts_a_kept_derivation_walk_only_where_the_store_agrees(tmp
     assert source not in {r["path"] for r in damaged} and len(damaged) == len(got) - 1
     _drop_cache(cwd)
     assert json.loads(ok(args, cwd).out) == damaged
+
+
+FILE_QUERIES = [
+    ["query", "tree", "board.sk"],
+    ["query", "tree", "board.sk#config", "--json"],
+    ["why-depends", "board.sk", "layers/base/buildroot.conf", "--all"],
+    ["path-info", "board.sk", "-rS"],
+]
+
+
+def _evaluated(cwd: Path, args: list[str]) -> str:
+    from tests.cli.runner import run
+
+    r = run([*args, "--store", "store"], cwd=cwd, env={"SKIFFEVAL_NO_EVAL_CACHE": "1"})
+    assert r.code == 0, r.err
+    return r.out
+
+
+def test_a_file_target_comes_from_the_evaluation_cache_while_nothing_it_read_changed(tmp_path: Path, monkeypatch) -> None:
+    """A query names a built board's derivations without evaluating it again (as a no-op
+    build), with the same answer — files shown by their paths included; an edit of a file the
+    evaluation read makes it evaluate again."""
+    from skiffeval.session.core import Session
+
+    cwd = project(tmp_path)
+    ok(["build", "board.sk"], cwd)
+    first = {tuple(a): ok(a, cwd).out for a in FILE_QUERIES}  # evaluated, and the targets kept
+    assert "file 'layers/base/buildroot.conf'" in first[tuple(FILE_QUERIES[2])]
+
+    def no_evaluation(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("evaluated")
+
+    with monkeypatch.context() as m:
+        m.setattr(Session, "instantiate", no_evaluation)
+        for args in FILE_QUERIES:
+            assert ok(args, cwd).out == first[tuple(args)], args
+    for args in FILE_QUERIES:
+        assert _evaluated(cwd, args) == first[tuple(args)], args
+
+    conf = cwd / "layers" / "base" / "buildroot.conf"
+    conf.write_text(conf.read_text() + "BR2_EDITED=y\n")
+    edited = ok(["query", "tree", "board.sk"], cwd).out  # evaluated again: the new, unbuilt config
+    assert edited != first[("query", "tree", "board.sk")] and "not built" in edited
+    assert edited == _evaluated(cwd, ["query", "tree", "board.sk"])
+
+
+def test_an_unbuilt_file_target_is_evaluated_every_time(tmp_path: Path) -> None:
+    cwd = project(tmp_path)
+    ok(["query", "tree", "board.sk"], cwd)
+    folder = cwd / "store" / ".skiffeval" / "evalcache"
+    assert not folder.exists() or not list(folder.iterdir())  # no .drv in the store to read back
