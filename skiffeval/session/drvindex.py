@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -441,10 +442,13 @@ def _insert(index: sqlite3.Connection, recs: Sequence[_Rec]) -> None:
 
 
 def prune_index(store: Any) -> int:
-    """Empty the query cache (``querycache``), and drop the index rows of derivations the store
-    no longer holds (after ``store gc``) and the tables of earlier row formats; how many rows went.
-    Best effort, like the index itself."""
-    querycache.clear(store)
+    """Drop from the query cache (``querycache``) all but the derivation walks whose roots the
+    store still holds (a ``.drv``'s closure stays with it, so such a walk is still exact), and
+    drop the index rows of derivations the store no longer holds (after ``store gc``) and the
+    tables of earlier row formats; how many rows went.  Best effort, like the index itself."""
+    root = str(store.root)
+    querycache.prune(store, lambda kind, key: kind == "drv-graph" and all(
+        root_id.endswith(".drv") and os.path.lexists(os.path.join(root, root_id)) for root_id in key.split("\n")))
     index = _open_index(store)
     if index is None:
         return 0

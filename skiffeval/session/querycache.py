@@ -23,7 +23,7 @@ The model
   checkpoint) and syncs; a file is written once and renamed into place, so a reader sees the
   old entry or the new one, and one lost to a crash is only a slower query.
 * The directory keeps the ``KEEP`` entries used last (a hit touches its file); ``store gc``
-  empties it (``clear``).  Everything here is best effort: a cache that cannot be read or
+  keeps only the derivation walks whose roots it kept (``prune``).  Everything here is best effort: a cache that cannot be read or
   written is a slower query.
 """
 
@@ -33,12 +33,11 @@ import hashlib
 import json
 import marshal
 import os
-import shutil
 import sqlite3
 import sys
 from typing import Any
 
-__all__ = ["KEEP", "available", "load", "save", "clear", "generation"]
+__all__ = ["KEEP", "available", "load", "save", "prune", "generation"]
 
 KEEP = 32
 """Entries kept: a 10,000-derivation walk is ~3 MB, so at most ~100 MB for such graphs."""
@@ -126,8 +125,29 @@ def _evict(folder: str) -> None:
             pass
 
 
-def clear(store: Any) -> None:
-    """Drop every entry."""
+def prune(store: Any, keep: Any) -> int:
+    """Drop every entry but those kept for good (no generation) for which ``keep(kind, key)``
+    is true; how many went.  ``store gc`` keeps the derivation walks whose roots survived it."""
     meta = getattr(store, "meta", None)
-    if meta is not None:
-        shutil.rmtree(os.path.join(meta, _DIR), ignore_errors=True)
+    if meta is None:
+        return 0
+    folder = os.path.join(meta, _DIR)
+    gone = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for e in entries:
+        try:
+            with open(e.path, "rb") as f:
+                fmt, kind, key, gen = json.loads(f.readline())
+            if fmt == _FORMAT and not gen and keep(kind, key):
+                continue
+        except (OSError, ValueError, TypeError):
+            pass
+        try:
+            os.unlink(e.path)
+            gone += 1
+        except OSError:
+            pass
+    return gone

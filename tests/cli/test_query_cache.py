@@ -77,9 +77,30 @@ def test_kept_answers_follow_the_store(tmp_path: Path) -> None:
     outputs = ok(["path-info", "./result", "-rS", "--json"], cwd).out
     ok(["build", "board.sk"], cwd)  # a no-op build: the same answer, kept or read again
     assert ok(["path-info", "./result", "-rS", "--json"], cwd).out == outputs
-    sk(["store", "gc"], cwd)  # empties the query cache (and keeps ./result's closure)
-    assert _entries(cwd) == []
+    ok(["query", "tree", "board.sk"], cwd)
+    sk(["store", "gc"], cwd)  # keeps ./result's closure; the query cache keeps the derivation walks of what is left
     assert ok(["path-info", "./result", "-rS", "--json"], cwd).out == outputs
+    tree = ok(["query", "tree", "board.sk"], cwd).out  # the kept walk, with what gc left built
+    assert "not built" in tree  # the outputs outside ./result's closure went
+    _drop_cache(cwd)
+    assert ok(["query", "tree", "board.sk"], cwd).out == tree
+
+
+def test_store_gc_keeps_the_derivation_walks_whose_roots_it_keeps(tmp_path: Path) -> None:
+    cwd = project(tmp_path)
+    ok(["build", "board.sk"], cwd)
+    ok(["query", "tree", "board.sk#config"], cwd)  # a walk from the config's .drv
+    ok(["path-info", "./result", "-rS"], cwd)
+    before = set(_kinds(cwd))
+    assert {"drv-graph", "out-graph", "realised", "path-records"} <= before
+    kept_drvs = {p.name for p in (cwd / "store").iterdir() if p.name.endswith(".drv")}
+    sk(["store", "gc"], cwd)
+    after = {p.name for p in (cwd / "store").iterdir() if p.name.endswith(".drv")}
+    assert after == kept_drvs  # the out-link's closure keeps the .drv files (their outputs' derivers)
+    assert _kinds(cwd) == ["drv-graph", "drv-graph"]  # what the generation keyed is stale: gone
+    (cwd / "result").unlink()
+    sk(["store", "gc"], cwd)  # nothing is rooted now: the .drv files go, and their walks
+    assert _entries(cwd) == []
 
 
 def test_the_generation_moves_with_every_changing_transaction(tmp_path: Path) -> None:
