@@ -2,8 +2,9 @@
 ``path-info``: one call each into ``skiffeval.session.queries``, then printing.
 
 A TARGET is ``FILE[#ATTR]`` (evaluated, or what the evaluation cache kept of a built one: see
-``_targets``), a store path, a ``.drv`` path or an out-link (read from the store alone).  The derivation graph is the default; ``--outputs`` queries the realized
-outputs' references instead.  Text goes to stdout; ``--json`` prints the schema of docs/cli.md.
+``_targets``), a store path, a ``.drv`` path or an out-link (read from the store alone).  The
+derivation graph is the default; ``--outputs`` queries the realized outputs' references
+instead.  Text goes to stdout; ``--json`` prints the schema of docs/cli.md.
 """
 
 from __future__ import annotations

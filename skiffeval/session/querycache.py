@@ -23,8 +23,8 @@ The model
   checkpoint) and syncs; a file is written once and renamed into place, so a reader sees the
   old entry or the new one, and one lost to a crash is only a slower query.
 * The directory keeps the ``KEEP`` entries used last (a hit touches its file); ``store gc``
-  keeps only the derivation walks whose roots it kept (``prune``).  Everything here is best effort: a cache that cannot be read or
-  written is a slower query.
+  keeps only the derivation walks whose roots it kept (``prune``).  Everything here is best
+  effort: a cache that cannot be read or written is a slower query.
 """
 
 from __future__ import annotations

@@ -39,15 +39,24 @@ def split_target(text: str) -> tuple[str, str]:
     return text, ""
 
 
+def _in_store(session: Session, text: str) -> str | None:
+    """What ``text`` names in the store — the path (an out-link followed), or a bare ``.drv``
+    basename as given — or None for a file to evaluate."""
+    root = str(session.store.root) + "/"
+    path = os.path.abspath(os.path.join(session.options.cwd, text))
+    if os.path.islink(path) and not path.startswith(root):
+        path = os.path.realpath(path)
+    if path.startswith(root):
+        return path
+    return text if "/" not in text and text.endswith(".drv") else None
+
+
 def _store_target(session: Session, text: str) -> list[Target] | None:
     store = session.store
-    path = os.path.abspath(os.path.join(session.options.cwd, text))
-    if os.path.islink(path) and not path.startswith(str(store.root) + "/"):
-        path = os.path.realpath(path)
-    root = str(store.root) + "/"
-    if not path.startswith(root) and not (("/" not in text) and text.endswith(".drv")):
+    named = _in_store(session, text)
+    if named is None:
         return None
-    sp = store.parse_path(path if path.startswith(root) else text)
+    sp = store.parse_path(named)
     if sp.name.endswith(".drv"):
         drv = store.read_derivation(sp.digest)
         if drv is None:
@@ -72,11 +81,7 @@ def _store_target(session: Session, text: str) -> list[Target] | None:
 def is_store_target(session: Session, text: str) -> bool:
     """Whether ``text`` names something in the store (a path, a ``.drv`` or an out-link into it)
     rather than a file to evaluate."""
-    root = str(session.store.root) + "/"
-    path = os.path.abspath(os.path.join(session.options.cwd, text))
-    if os.path.islink(path) and not path.startswith(root):
-        path = os.path.realpath(path)
-    return path.startswith(root) or ("/" not in text and text.endswith(".drv"))
+    return _in_store(session, text) is not None
 
 
 def targets_record(session: Session, targets: list[Target]) -> dict | None:
