@@ -86,7 +86,9 @@ def _targets(ctx: Context, target: str, args: dict, overrides: tuple[str, ...]) 
     ctx.set_overrides(overrides)
     session = ctx.session
     key = None
-    if not os.environ.get("SKIFFEVAL_NO_EVAL_CACHE") and not is_store_target(session, target):
+    # (read as click reads the variable for `build --no-eval-cache`)
+    no_cache = os.environ.get("SKIFFEVAL_NO_EVAL_CACHE", "").strip().lower() in ("1", "true", "t", "yes", "y", "on")
+    if not no_cache and not is_store_target(session, target):
         file, attr = split_target(target)
         key = ctx.cache_key({"cmd": "query-targets", "file": os.path.abspath(os.path.join(ctx.options.cwd, file)),
                              "attr": attr, "args": {k: [v.text, v.is_expr] for k, v in args.items()}})

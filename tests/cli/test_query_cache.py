@@ -343,6 +343,12 @@ def test_a_file_target_comes_from_the_evaluation_cache_while_nothing_it_read_cha
             assert ok(args, cwd).out == first[tuple(args)], args
     for args in FILE_QUERIES:
         assert _evaluated(cwd, args) == first[tuple(args)], args
+    from tests.cli.runner import run
+
+    with monkeypatch.context() as m:  # "0" is "no", as click reads it for build --no-eval-cache
+        m.setattr(Session, "instantiate", no_evaluation)
+        assert run(["query", "tree", "board.sk", "--store", "store"], cwd=cwd,
+                   env={"SKIFFEVAL_NO_EVAL_CACHE": "0"}).out == first[("query", "tree", "board.sk")]
 
     conf = cwd / "layers" / "base" / "buildroot.conf"
     conf.write_text(conf.read_text() + "BR2_EDITED=y\n")
