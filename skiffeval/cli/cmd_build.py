@@ -54,8 +54,7 @@ def build_command(files, attrs_, jobs, cores, dry_run, out_link, no_out_link, ke
     ctx.set_overrides(overrides)
     link = None if (no_out_link or dry_run) else out_link
     use_cache = not (no_eval_cache or dry_run)
-    key = ctx.cache_key({"cmd": "build", "files": [os.path.abspath(f) for f in files], "attrs": list(attrs_),
-                         "args": {k: [v.text, v.is_expr] for k, v in args.items()}})
+    key = ctx.cache_key({"cmd": "build", "files": [os.path.abspath(f) for f in files], "attrs": list(attrs_)}, args)
     record = ctx.cached(key) if use_cache else None
     if record is not None:
         ctx.output.detail("evaluation cache: nothing the last evaluation read has changed")

@@ -81,23 +81,26 @@ def _targets(ctx: Context, target: str, args: dict, overrides: tuple[str, ...]) 
     """What TARGET names.  A ``FILE[#ATTR]`` is evaluated — unless the evaluation cache kept
     its targets and nothing that evaluation read has changed (as a no-op build; not with
     ``SKIFFEVAL_NO_EVAL_CACHE``): then they are read from the store."""
-    from skiffeval.session.targets import is_store_target, resolve_target, split_target, targets_of_record, targets_record
+    from skiffeval.session.targets import file_target, split_target, store_target, targets_of_record, targets_record
 
     ctx.set_overrides(overrides)
     session = ctx.session
+    found = store_target(session, target)
+    if found is not None:
+        return found
     key = None
     # (read as click reads the variable for `build --no-eval-cache`)
     no_cache = os.environ.get("SKIFFEVAL_NO_EVAL_CACHE", "").strip().lower() in ("1", "true", "t", "yes", "y", "on")
-    if not no_cache and not is_store_target(session, target):
+    if not no_cache:
         file, attr = split_target(target)
         key = ctx.cache_key({"cmd": "query-targets", "file": os.path.abspath(os.path.join(ctx.options.cwd, file)),
-                             "attr": attr, "args": {k: [v.text, v.is_expr] for k, v in args.items()}})
+                             "attr": attr}, args)
         record = ctx.cached(key)
         found = targets_of_record(session, record) if record is not None else None
         if found is not None:
             return found
     with _collector(True):
-        found = resolve_target(session, target, args)
+        found = file_target(session, target, args)
     if key is not None:
         record = targets_record(session, found)
         if record is not None:

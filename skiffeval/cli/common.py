@@ -54,9 +54,12 @@ class Context:
     def store_root(self) -> str:
         return os.path.realpath(os.path.join(self.options.cwd, self.options.store_dir or "store"))
 
-    def cache_key(self, command: dict) -> str:
-        """The evaluation-cache key of a command under these options."""
+    def cache_key(self, command: dict, args: dict[str, ArgValue] | None = None) -> str:
+        """The evaluation-cache key of a command (with its ``--arg``/``--argstr`` values) under
+        these options."""
         opts = self.options
+        if args is not None:
+            command = {**command, "args": {k: [v.text, v.is_expr] for k, v in args.items()}}
         return evalcache.command_key({
             **command,
             "include": list(opts.include),

@@ -211,25 +211,25 @@ def _closure_sizes(order: list[str], refs: dict[str, list[str]], sizes: list[int
                 best, most = r, count[r]
         n = bits.bit_count()
         closure[b], count[b] = bits, n
-        lacking = n - most
-        if planes is None or lacking <= len(planes):
-            if best is None:
-                rest, size = bits, 0
-            else:
-                rest, size = bits ^ closure[best], total[best]  # the best reference's closure is in bits
-            if lacking <= 8 or planes is not None:
-                while rest:
-                    low = rest & -rest
-                    size += sizes[low.bit_length() - 1]
-                    rest ^= low
-                total[b] = size
-                continue
-        if planes is None:
-            width = max(sizes, default=0).bit_length()
-            rows = [format(v, f"0{width}b")[::-1] for v in reversed(sizes)]  # row of path i: bit k at column k
-            planes = [(k, int("".join(column), 2)) for k, column in enumerate(zip(*rows)) if "1" in column]
-        total[b] = sum([(bits & plane).bit_count() << k for k, plane in planes])
+        if n - most <= (8 if planes is None else len(planes)):  # a few lacking: bit by bit
+            rest, size = (bits ^ closure[best], total[best]) if best is not None else (bits, 0)
+            while rest:
+                low = rest & -rest
+                size += sizes[low.bit_length() - 1]
+                rest ^= low
+            total[b] = size
+        else:
+            if planes is None:
+                planes = _bit_planes(sizes)
+            total[b] = sum([(bits & plane).bit_count() << k for k, plane in planes])
     return total
+
+
+def _bit_planes(sizes: list[int]) -> list[tuple[int, int]]:
+    """(k, the set of paths whose size has bit k) for each bit k some size has."""
+    width = max(sizes, default=0).bit_length()
+    rows = [format(v, f"0{width}b")[::-1] for v in reversed(sizes)]  # row of path i: bit k at column k
+    return [(k, int("".join(column), 2)) for k, column in enumerate(zip(*rows)) if "1" in column]
 
 
 def store_paths_of(targets: Iterable[Target], *, drv_files: bool = False) -> list[StorePath]:

@@ -20,7 +20,7 @@ from skiffeval.session.codes import NOT_BUILDABLE
 if TYPE_CHECKING:  # pragma: no cover
     from skiffeval.session.core import ArgValue, Session
 
-__all__ = ["Target", "resolve_target", "split_target", "is_store_target", "targets_record", "targets_of_record"]
+__all__ = ["Target", "resolve_target", "store_target", "file_target", "split_target", "targets_record", "targets_of_record"]
 
 
 @attrs.frozen
@@ -51,7 +51,9 @@ def _in_store(session: Session, text: str) -> str | None:
     return text if "/" not in text and text.endswith(".drv") else None
 
 
-def _store_target(session: Session, text: str) -> list[Target] | None:
+def store_target(session: Session, text: str) -> list[Target] | None:
+    """What ``text`` names in the store (a path, a ``.drv`` or an out-link into it), read from
+    the store alone; None when it names a file to evaluate (``file_target``)."""
     store = session.store
     named = _in_store(session, text)
     if named is None:
@@ -76,12 +78,6 @@ def _store_target(session: Session, text: str) -> list[Target] | None:
                 if p == sp:
                     output = name
     return [Target(sp.name, drv, output, sp)]
-
-
-def is_store_target(session: Session, text: str) -> bool:
-    """Whether ``text`` names something in the store (a path, a ``.drv`` or an out-link into it)
-    rather than a file to evaluate."""
-    return _in_store(session, text) is not None
 
 
 def targets_record(session: Session, targets: list[Target]) -> dict | None:
@@ -121,9 +117,12 @@ def targets_of_record(session: Session, record: dict) -> list[Target] | None:
 
 def resolve_target(session: Session, text: str, args: dict[str, ArgValue] | None = None) -> list[Target]:
     """The derivations/outputs a TARGET names (see the module docstring)."""
-    hit = _store_target(session, text)
-    if hit is not None:
-        return hit
+    hit = store_target(session, text)
+    return hit if hit is not None else file_target(session, text, args)
+
+
+def file_target(session: Session, text: str, args: dict[str, ArgValue] | None = None) -> list[Target]:
+    """The derivations/outputs of ``FILE[#ATTR]``, evaluated (``text`` names no store path)."""
     file, attr = split_target(text)
     from skiffeval.session.core import BuildRequest
 
