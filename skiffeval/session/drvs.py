@@ -122,11 +122,15 @@ class DrvTable:
         for o in outputs:
             if o not in env:
                 env[o] = _OUTPUT_PLACEHOLDER.get(o) or f"${{outputs.{o}}}"
-        names = sorted(env)
-        texts = list(map(env.__getitem__, names))
-        with_context = [v for v in (builder, *args, *texts) if type(v) is CStr]
+        ordered = {k: env[k] for k in sorted(env)}
+        with_context = [v for v in ordered.values() if type(v) is CStr]
         input_drvs: dict[str, InputDrv] = {}
         input_srcs: dict[str, StorePath] = {}
+        if type(builder) is CStr or args:
+            # slots are named in order of first appearance: builder, args, then the environment
+            head = [v for v in (builder, *args) if type(v) is CStr]
+            if head:
+                with_context[:0] = head
         if with_context:
             # the text each context element appears as -> the placeholder that replaces it
             replacements = self._slots(name, with_context, input_drvs, input_srcs, span)
@@ -134,15 +138,15 @@ class DrvTable:
                 builder = _rewrite(builder, replacements)
             if args:
                 args = tuple([_rewrite(a, replacements) if type(a) is CStr else a for a in args])
-            texts = [_rewrite(t, replacements) if type(t) is CStr else t for t in texts]
+            # a new dict of plain strings, in order: the garbage collector does not track it
+            # (one that held a ``CStr`` would stay tracked)
+            ordered = {k: _rewrite(v, replacements) if type(v) is CStr else v for k, v in ordered.items()}
         try:
             drv = Derivation.of_canonical(
                 name,
                 builder,
                 args,
-                # a new dict of plain strings, in order: the garbage collector does not track it
-                # (one that held a ``CStr`` would stay tracked)
-                SortedMap.of_sorted(dict(zip(names, texts))),
+                SortedMap.of_sorted(ordered),
                 SortedMap.adopt(input_drvs) if input_drvs else _EMPTY_MAP,
                 SortedMap.adopt(input_srcs) if input_srcs else _EMPTY_MAP,
                 outputs,
@@ -186,7 +190,8 @@ class DrvTable:
             inp = inputs.get(ref)
             if inp is None:
                 dep = by_ref[ref]
-                inp = inputs[ref] = InputDrv(dep.ref, _OUT, dep.fixed is not None)
+                # (the record of the output an ``OutputRef`` names: valid as it stands)
+                inp = inputs[ref] = InputDrv.of_record(dep.ref, _OUT, dep.fixed is not None)
             input_drvs[slot] = inp
         else:
             return replacements

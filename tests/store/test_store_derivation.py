@@ -268,6 +268,33 @@ def test_drv_round_trip(drv: Derivation) -> None:
     assert encode_drv(back) == text
 
 
+def test_the_pre_image_writer_escapes_every_character_as_the_canonical_encoder_does() -> None:
+    # ``Derivation.canonical_bytes`` writes with orjson, ``canonical_json`` with the json module:
+    # one text holding every code point (surrogates have no UTF-8 form), then each control
+    # character and the escaped ones alone, in a record's environment
+    every = "".join(chr(c) for c in range(1, 0x110000) if not 0xD800 <= c < 0xE000)
+    drv = Derivation(name="x", builder="/bin/sh", args=[every], env={"A": every, "\u00e9\u4e2d\U0001f600": '"\\'})
+    assert drv.canonical_bytes() == canonical_json(drv.to_doc())
+    for c in [*range(1, 0x20), 0x22, 0x5C, 0x7F, 0x2028, 0x2029, 0xFFFF]:
+        one = Derivation(name="x", builder="/bin/sh", env={"A": chr(c)})
+        assert one.canonical_bytes() == canonical_json(one.to_doc()), hex(c)
+
+
+def test_a_lone_surrogate_is_refused_with_the_derivation_named() -> None:
+    with pytest.raises(SkiffError, match="'x'.*not valid Unicode"):
+        Derivation(name="x", builder="/bin/sh", env={"A": "\ud800"})
+
+
+def test_an_input_made_from_a_record_equals_the_checked_one() -> None:
+    fod = Derivation(name="src", builder="builtin:fetchurl", env={"url": "https://example.org/x"},
+                     fixed=FixedOutput("0" * 64, "recursive"))
+    two = Derivation(name="lib", builder="/bin/sh", outputs=["out", "dev"])
+    for drv in (GOLDEN, fod, two):
+        made = input_of(drv)
+        checked = InputDrv(drv.ref, drv.outputs, drv.fixed is not None)
+        assert made == checked and hash(made) == hash(checked) and made.to_doc() == checked.to_doc()
+
+
 def test_decode_refuses_non_canonical_and_malformed() -> None:
     text = encode_drv(GOLDEN)
     doc = json.loads(text)
