@@ -53,6 +53,14 @@ def _rewrite(value: CStr, replacements: dict[str, str]) -> str:
     return text if type(text) is str else str(text)  # (a replacement makes a str)
 
 
+def _drv_path(made: tuple[str, Derivation]) -> CStr:
+    """The ``drvPath`` of a derivation's value: its ``.drv`` file's path, with a context that
+    says so (``DrvTable.value``'s thunk, given the store root and the record)."""
+    store_root, drv = made
+    text = f"{store_root}/{drv.key}-{drv.name}.drv"
+    return CStr(text, frozenset((DrvFileRef(drv.key, drv.name, text),)))
+
+
 def _string(text: Text) -> str:
     """The string value of a ``Text`` (``CStr`` when it has a context)."""
     return CStr(text[0], text[1]) if text[1] else text[0]
@@ -261,9 +269,8 @@ class DrvTable:
     def value(self, drv: Derivation, attrs: dict[str, Any] | None = None, spans: Mapping[str, Span] | None = None) -> Attrs:
         """The attribute set that stands for ``drv`` (Nix's shape), with extra ``attrs`` (a dict
         the caller gives up)."""
-        # drvPath: the .drv file's path, with a context that says so
-        drv_text = f"{self.store_root}/{drv.key}-{drv.name}.drv"
-        drv_path = CStr(drv_text, frozenset((DrvFileRef(drv.key, drv.name, drv_text),)))
+        # drvPath: made when first used (few values are asked for it; every one is made)
+        drv_path = Thunk(_drv_path, (self.store_root, drv))
         if drv.outputs == ("out",):
             values: dict[str, Any] = attrs if attrs is not None else {}
             values["type"] = "derivation"
