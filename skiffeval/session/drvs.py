@@ -53,14 +53,6 @@ def _rewrite(value: CStr, replacements: dict[str, str]) -> str:
     return text if type(text) is str else str(text)  # (a replacement makes a str)
 
 
-def _drv_path(made: tuple[str, Derivation]) -> CStr:
-    """The ``drvPath`` of a derivation's value: its ``.drv`` file's path, with a context that
-    says so (``DrvTable.value``'s thunk, given the store root and the record)."""
-    store_root, drv = made
-    text = f"{store_root}/{drv.key}-{drv.name}.drv"
-    return CStr(text, frozenset((DrvFileRef(drv.key, drv.name, text),)))
-
-
 def _string(text: Text) -> str:
     """The string value of a ``Text`` (``CStr`` when it has a context)."""
     return CStr(text[0], text[1]) if text[1] else text[0]
@@ -80,6 +72,15 @@ class DrvTable:
         # (ref, outputs)
         self._inputs: dict[str | tuple[str, tuple[str, ...]], InputDrv] = {}
         self.spans: dict[str, Span] = {}  # key -> where the derivation was made
+        root = self.store_root
+
+        def drv_path(drv: Derivation) -> CStr:
+            """A value's ``drvPath``: the ``.drv`` file's path, with a context that says so (the
+            code of the thunk ``value`` puts there; the record is its environment)."""
+            text = f"{root}/{drv.key}-{drv.name}.drv"
+            return CStr(text, frozenset((DrvFileRef(drv.key, drv.name, text),)))
+
+        self._drv_path = drv_path
 
     def add(self, drv: Derivation) -> Derivation:
         self.by_key[drv.key] = drv
@@ -270,7 +271,7 @@ class DrvTable:
         """The attribute set that stands for ``drv`` (Nix's shape), with extra ``attrs`` (a dict
         the caller gives up)."""
         # drvPath: made when first used (few values are asked for it; every one is made)
-        drv_path = Thunk(_drv_path, (self.store_root, drv))
+        drv_path = Thunk(self._drv_path, drv)
         if drv.outputs == ("out",):
             values: dict[str, Any] = attrs if attrs is not None else {}
             values["type"] = "derivation"
