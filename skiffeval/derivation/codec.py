@@ -67,7 +67,7 @@ def _make_converter() -> cattrs.Converter:
 def _structure_attrs(conv: cattrs.Converter, value: Any, cls: type) -> Any:
     if not isinstance(value, dict):
         raise TypeError(f"expected an object, found {type(value).__name__}")
-    fields = {f.name: f.type for f in attrs.fields(cls)}
+    fields = {f.name: f.type for f in attrs.fields(cls) if f.init}
     extra = sorted(set(value) - set(fields))
     if extra:
         raise TypeError(f"unknown keys {extra}")
@@ -77,7 +77,7 @@ def _structure_attrs(conv: cattrs.Converter, value: Any, cls: type) -> Any:
 for _cls in (Derivation, InputDrv, FixedOutput):
     attrs.resolve_types(_cls)
 _CONVERTER = _make_converter()
-_DRV_FIELDS = {f.name: f.type for f in attrs.fields(Derivation)}
+_DRV_FIELDS = {f.name: f.type for f in attrs.fields(Derivation) if f.init}  # (not key, ref: made)
 
 
 def drv_from_doc(doc: Any, where: str = "derivation") -> Derivation:

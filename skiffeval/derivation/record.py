@@ -20,7 +20,6 @@ equality, hashing and encoding never depend on insertion order or ``PYTHONHASHSE
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
@@ -29,7 +28,7 @@ import attrs
 import orjson
 
 from skiffeval.derivation.codes import BAD_PLACEHOLDER, INVALID_DERIVATION
-from skiffeval.derivation.keys import DRV_SALT_KIND, bytes_key, drv_key, fod_identity
+from skiffeval.derivation.keys import drv_key, fod_identity
 from skiffeval.derivation.storepath import MAX_NAME_LEN, NAME_RE, StorePath, check_digest, check_name, parse_sha256
 from skiffeval.diagnostics import SkiffError
 
@@ -276,6 +275,34 @@ def _check_text(what: str, text: object) -> None:
         raise _fail(f"{what}: contains a NUL character")
 
 
+_SLOT_OUT: dict[str, str] = {}
+"""Slot names found valid -> their ``${inputs.<slot>.out}`` (made once: slot names repeat, as
+each derivation's inputs are named after them; bounded by ``_SEEN_MAX``)."""
+_BUILDERS_SEEN: set[str] = set()
+"""Builders found valid (a handful per evaluation; bounded by ``_SEEN_MAX``)."""
+_SEEN_MAX = 1 << 16
+
+
+def _slot_out(slot: object, what: str) -> str:
+    """Check a slot name (E101 if invalid); its ``${inputs.<slot>.out}``, remembered."""
+    if type(slot) is not str or _SLOT_FULLMATCH(slot) is None:
+        raise _fail(f"invalid {what} slot name {slot!r}", "slot names match [A-Za-z0-9_][A-Za-z0-9_+-]*")
+    if len(_SLOT_OUT) >= _SEEN_MAX:
+        _SLOT_OUT.clear()
+    placeholder = _SLOT_OUT[slot] = f"${{inputs.{slot}.out}}"
+    return placeholder
+
+
+def _builder_ok(builder: str) -> bool:
+    """Whether ``builder`` is a program or a well-formed ``builtin:<name>`` (remembered if so)."""
+    if not builder or (builder.startswith("builtin:") and BUILTIN_RE.fullmatch(builder) is None):
+        return False
+    if len(_BUILDERS_SEEN) >= _SEEN_MAX:
+        _BUILDERS_SEEN.clear()
+    _BUILDERS_SEEN.add(builder)
+    return True
+
+
 @attrs.frozen(slots=True, eq=True, hash=True)
 class Derivation:
     """A derivation record (docs/store.md, "Derivations"); fields in canonical (sorted) order."""
@@ -288,6 +315,16 @@ class Derivation:
     input_drvs: SortedMap[str, InputDrv] = attrs.field(factory=SortedMap, converter=_to_map)
     input_srcs: SortedMap[str, StorePath] = attrs.field(factory=SortedMap, converter=_to_srcs)
     outputs: tuple[str, ...] = attrs.field(default=("out",), converter=_to_sorted_names)
+    # Not given but made: ``key`` and ``ref`` at construction, ``drv_path`` and ``as_input``
+    # when first asked for.  Why plain slots and not ``functools.cached_property``: attrs gives
+    # a slotted class with cached properties a ``__getattr__``, which makes every attribute
+    # read of every record take CPython's slow path (a twentieth of making a record).
+    key: str = attrs.field(init=False, eq=False, hash=False, repr=False)
+    """The derivation key (docs/store.md, "Derivation keys")."""
+    ref: str = attrs.field(init=False, eq=False, hash=False, repr=False)
+    """How dependents refer to this derivation: its key, or its content identity if fixed."""
+    _drv_path: StorePath = attrs.field(init=False, eq=False, hash=False, repr=False)
+    _as_input: InputDrv = attrs.field(init=False, eq=False, hash=False, repr=False)
 
     @classmethod
     def of_canonical(
@@ -333,43 +370,56 @@ class Derivation:
             check_name(name, "derivation name")
             raise _fail(f"derivation name '{name[:40]}...' is longer than {MAX_DRV_NAME_LEN} characters")
         builder = self.builder
+        args = self.args
         env = self.env._d
         try:
-            texts = "\0".join((builder, *self.args, *env.values()))
+            texts = "\0".join((builder, *args, *env.values()))
             keys = "".join(env)
         except TypeError:  # something is not a string: _check_fields says what
             self._check_fields()
             raise
         if (
-            texts.count("\0") != len(self.args) + len(env)  # a NUL inside a text
-            or not builder
+            texts.count("\0") != len(args) + len(env)  # a NUL inside a text
             or "=" in keys or "\0" in keys or "" in env
-            or (builder.startswith("builtin:") and BUILTIN_RE.fullmatch(builder) is None)
+            or (builder not in _BUILDERS_SEEN and not _builder_ok(builder))
         ):
             self._check_fields()
-        for slot, inp in self.input_drvs._d.items():
-            if type(slot) is not str or _SLOT_FULLMATCH(slot) is None:
-                raise _fail(f"invalid input slot name {slot!r}", "slot names match [A-Za-z0-9_][A-Za-z0-9_+-]*")
-            if type(inp) is not InputDrv:
-                raise _fail(f"input '{slot}': expected an InputDrv, found {type(inp).__name__}")
-        for slot in self.input_srcs._d:
-            if type(slot) is not str or _SLOT_FULLMATCH(slot) is None:
-                raise _fail(f"invalid source slot name {slot!r}", "slot names match [A-Za-z0-9_][A-Za-z0-9_+-]*")
-        if self.outputs != ("out",):
-            _check_output_names(self.outputs, f"derivation '{name}'")
+        outputs = self.outputs
+        if outputs == _OUT:
+            bound = ["${outputs.out}"]
+        else:
+            _check_output_names(outputs, f"derivation '{name}'")
             if self.fixed is not None:
                 raise _fail(f"fixed-output derivation '{name}' must have the single output 'out'")
+            bound = [f"${{outputs.{o}}}" for o in outputs]
+        # each input's slot is checked and its placeholders listed in one pass (a slot seen
+        # before is valid: ``_SLOT_OUT`` keeps its ``out`` placeholder)
+        for slot, inp in self.input_drvs._d.items():
+            if type(inp) is not InputDrv:
+                raise _fail(f"input '{slot}': expected an InputDrv, found {type(inp).__name__}")
+            placeholder = _SLOT_OUT.get(slot)  # type: ignore[call-overload]
+            if placeholder is None or type(slot) is not str:
+                placeholder = _slot_out(slot, "input")
+            if inp.outputs == _OUT:
+                bound.append(placeholder)
+            else:
+                bound += [f"${{inputs.{slot}.{o}}}" for o in inp.outputs]
+        srcs = self.input_srcs._d
+        if srcs:
+            for slot in srcs:
+                _slot_out(slot, "source")
+                bound.append(f"${{sources.{slot}}}")
         if "${" in texts:
             # every placeholder found must be one this record binds; if not, say which and where
-            found = set(_PLACEHOLDER_FINDALL(texts))
-            if not found.issubset(self._bound_placeholders()):
+            found = _PLACEHOLDER_FINDALL(texts)
+            if found and not set(bound).issuperset(found):
                 self._check_placeholders()
         # The key now rather than on first use: every record made is hashed (its dependents
-        # name it by key), and the cached property would cost two more calls to get there.
+        # name it by key).
         key = drv_key(self.canonical_bytes())
-        object.__setattr__(self, "key", key)
-        if self.fixed is None:
-            object.__setattr__(self, "ref", key)
+        _set(self, "key", key)
+        fixed = self.fixed
+        _set(self, "ref", key if fixed is None else fod_identity(name, fixed.sha256, fixed.mode))
 
     def _check_fields(self) -> None:
         """Raise the error for the first invalid builder, argument or environment variable."""
@@ -387,19 +437,6 @@ class Derivation:
                 raise _fail(f"invalid environment variable name {k!r}")
             if type(v) is not str or "\0" in v:
                 _check_text(f"env.{k}", v)
-
-    def _bound_placeholders(self) -> set[str]:
-        """Every placeholder text this record's slots and outputs bind."""
-        bound = {"${outputs.out}"} if self.outputs == ("out",) else {f"${{outputs.{o}}}" for o in self.outputs}
-        for slot, inp in self.input_drvs._d.items():
-            if inp.outputs == ("out",):
-                bound.add(f"${{inputs.{slot}.out}}")
-            else:
-                for o in inp.outputs:
-                    bound.add(f"${{inputs.{slot}.{o}}}")
-        for slot in self.input_srcs._d:
-            bound.add(f"${{sources.{slot}}}")
-        return bound
 
     def _check_placeholders(self) -> None:
         """Raise the error for the first placeholder that names no slot or output of this record."""
@@ -486,27 +523,25 @@ class Derivation:
         except _JSONEncodeError as exc:  # a lone surrogate: the language never makes one
             raise _fail(f"derivation '{self.name}' holds text that is not valid Unicode: {exc}") from None
 
-    @functools.cached_property
-    def key(self) -> str:
-        """The derivation key (docs/store.md, "Derivation keys"); set at construction."""
-        return bytes_key(DRV_SALT_KIND, self.canonical_bytes())
-
-    @functools.cached_property
-    def ref(self) -> str:
-        """How dependents refer to this derivation: its key, or its content identity if fixed."""
-        if self.fixed is None:
-            return self.key
-        return fod_identity(self.name, self.fixed.sha256, self.fixed.mode)
-
-    @functools.cached_property
+    @property
     def drv_path(self) -> StorePath:
-        """``<key>-<name>.drv``."""
-        return StorePath(self.key, self.name + ".drv")
+        """``<key>-<name>.drv`` (made once)."""
+        try:
+            return self._drv_path
+        except AttributeError:
+            path = StorePath(self.key, self.name + ".drv")
+            _set(self, "_drv_path", path)
+            return path
 
-    @functools.cached_property
+    @property
     def as_input(self) -> InputDrv:
         """``input_of(self)``, made once: a derivation used by many dependents is one input."""
-        return InputDrv.of_record(self.ref, self.outputs, self.fixed is not None)
+        try:
+            return self._as_input
+        except AttributeError:
+            made = InputDrv.of_record(self.ref, self.outputs, self.fixed is not None)
+            _set(self, "_as_input", made)
+            return made
 
     def output_name(self, output: str) -> str:
         """The store path name of ``output``: ``name`` for ``out``, ``name-<output>`` otherwise."""

@@ -146,8 +146,11 @@ def test_invalid_records_are_refused() -> None:
         (dict(name="a", builder="/bin/sh", input_drvs={"a": "not an input"}), "E101"),
         (dict(name="a", builder="/bin/sh", input_srcs={"a b": StorePath("0" * 26, "src")}), "E101"),
         (dict(name="a", builder="/bin/sh", args=["${inputs.x", "${inputs.bad.out}"]), "E103"),
+        # a slot name seen valid before is still a str (the remembered slots are not a bypass)
+        (dict(name="a", builder="/bin/sh", input_drvs={_Text("a"): input_of(a)}), "E101"),
     ]
-    for kwargs, code in cases:
+    # twice: the second time every valid slot and builder above has been seen (and remembered)
+    for kwargs, code in cases + cases:
         with pytest.raises(SkiffError) as e:
             Derivation(**kwargs)
         assert e.value.code.code == code, (kwargs, e.value)
@@ -161,6 +164,24 @@ def test_invalid_records_are_refused() -> None:
                 tuple(kwargs.get("outputs", ("out",))), kwargs.get("fixed"),
             )
         assert e.value.code.code == code, (kwargs, e.value)
+
+
+class _Text(str):
+    """A str subclass (as the language's strings with context are)."""
+
+
+def test_made_fields_are_neither_given_nor_compared() -> None:
+    d = Derivation(name="a", builder="/bin/sh")
+    assert "key" not in repr(d) and d.ref == d.key
+    with pytest.raises(TypeError):
+        Derivation(name="a", builder="/bin/sh", key="0" * 26)  # type: ignore[call-arg]
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        d.key = "0" * 26  # type: ignore[misc]
+    changed = attrs.evolve(d, name="b")
+    assert changed.key != d.key and changed.drv_path == StorePath(changed.key, "b.drv")
+    assert d.drv_path is d.drv_path and d.as_input is d.as_input and d.as_input == input_of(d)
+    fod = Derivation(name="src", builder="builtin:fetchurl", fixed=FixedOutput("1" * 64))
+    assert fod.ref == fod_identity("src", "1" * 64, "flat") != fod.key
 
 
 def test_shell_variables_are_not_placeholders() -> None:
