@@ -184,6 +184,20 @@ def test_made_fields_are_neither_given_nor_compared() -> None:
     assert fod.ref == fod_identity("src", "1" * 64, "flat") != fod.key
 
 
+def test_records_pickle_and_copy_with_their_made_fields_made_again() -> None:
+    import copy
+    import pickle
+
+    fod = Derivation(name="src", builder="builtin:fetchurl", fixed=FixedOutput("1" * 64))
+    for drv in (GOLDEN, fod):
+        for asked in (False, True):
+            if asked:
+                drv.drv_path, drv.as_input  # noqa: B018 - filled in when first asked for
+            for back in (pickle.loads(pickle.dumps(drv)), copy.copy(drv), copy.deepcopy(drv)):
+                assert back == drv and back.key == drv.key and back.ref == drv.ref
+                assert back.drv_path == drv.drv_path and back.as_input == drv.as_input
+
+
 def test_shell_variables_are_not_placeholders() -> None:
     d = Derivation(name="a", builder="/bin/sh", args=["-c", "echo ${HOME} ${out} ${inputs} > $out"])
     assert d.args[1].startswith("echo ${HOME}")
