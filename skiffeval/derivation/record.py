@@ -61,6 +61,7 @@ MAX_DRV_NAME_LEN = MAX_NAME_LEN - len(".drv")
 _NAME_FULLMATCH = NAME_RE.fullmatch
 _dumps = orjson.dumps  # the pre-image writer (see ``Derivation.canonical_bytes``)
 _JSONEncodeError = orjson.JSONEncodeError
+_SORT_KEYS = orjson.OPT_SORT_KEYS
 _PLACEHOLDER_FINDALL = re.compile(r"\$\{(?:inputs|sources|outputs)\.[^}]*\}").findall
 _SLOT_FULLMATCH = SLOT_RE.fullmatch
 _OUT = ("out",)
@@ -72,9 +73,15 @@ class SortedMap(Mapping[K, V], Generic[K, V]):
 
     Why not ``dict``: a frozen record holding a dict is unhashable and its iteration order is the
     caller's insertion order.  Why not ``frozenset`` of pairs: iteration order varies by process.
+
+    A map made by ``adopt`` puts its keys in order when first asked for an order (iteration,
+    ``keys``/``values``/``items``, ``hash``, ``repr``), not before: evaluation makes a map per
+    derivation and hashing one needs no order (the key's pre-image is written with sorted keys,
+    ``Derivation.canonical_bytes``).  ``_d`` is the dict itself, in order only once ``_pending``
+    is False: code in this module that reads it directly needs no order.
     """
 
-    __slots__ = ("_d", "_h")
+    __slots__ = ("_d", "_h", "_pending")
 
     def __init__(self, items: Mapping[K, V] | Iterable[tuple[K, V]] = ()) -> None:
         if type(items) is dict:
@@ -83,23 +90,24 @@ class SortedMap(Mapping[K, V], Generic[K, V]):
             # already in order (callers often build maps from sorted names): keep the copy
             self._d: dict[K, V] = d if keys == list(d) else {k: d[k] for k in keys}
         elif isinstance(items, SortedMap):
-            self._d = items._d
+            self._d = items._ordered()
         else:
             d = dict(items)
             keys = sorted(d)  # type: ignore[type-var]
             self._d = d if keys == list(d) else {k: d[k] for k in keys}
         self._h: int | None = None
+        self._pending = False
 
     @classmethod
     def adopt(cls, d: dict[K, V]) -> SortedMap[K, V]:
-        """A map made from ``d`` itself, not a copy: the caller gives ``d`` up (keys are put in
-        order if they are not)."""
+        """A map made from ``d`` itself, not a copy: the caller gives ``d`` up (its keys are put
+        in order when an order is first asked for)."""
         if type(d) is not dict:
             return cls(d)
         self = cls.__new__(cls)
-        keys = sorted(d)  # type: ignore[type-var]
-        self._d = d if keys == list(d) else {k: d[k] for k in keys}
+        self._d = d
         self._h = None
+        self._pending = len(d) > 1
         return self
 
     @classmethod
@@ -109,13 +117,22 @@ class SortedMap(Mapping[K, V], Generic[K, V]):
         self = cls.__new__(cls)
         self._d = d
         self._h = None
+        self._pending = False
         return self
+
+    def _ordered(self) -> dict[K, V]:
+        """``_d``, its keys put in order first if they are not yet."""
+        if self._pending:
+            d = self._d
+            self._d = {k: d[k] for k in sorted(d)}  # type: ignore[type-var]
+            self._pending = False
+        return self._d
 
     def __getitem__(self, key: K) -> V:
         return self._d[key]
 
     def __iter__(self) -> Iterator[K]:
-        return iter(self._d)
+        return iter(self._ordered() if self._pending else self._d)
 
     def __len__(self) -> int:
         return len(self._d)
@@ -124,35 +141,35 @@ class SortedMap(Mapping[K, V], Generic[K, V]):
         return key in self._d
 
     def keys(self):  # type: ignore[override]
-        return self._d.keys()
+        return (self._ordered() if self._pending else self._d).keys()
 
     def values(self):  # type: ignore[override]
-        return self._d.values()
+        return (self._ordered() if self._pending else self._d).values()
 
     def items(self):  # type: ignore[override]
-        return self._d.items()
+        return (self._ordered() if self._pending else self._d).items()
 
     def get(self, key: K, default: V | None = None) -> V | None:  # type: ignore[override]
         return self._d.get(key, default)
 
     def __hash__(self) -> int:
         if self._h is None:
-            self._h = hash(tuple(self._d.items()))
+            self._h = hash(tuple(self._ordered().items()))
         return self._h
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, SortedMap):
-            return self._d == other._d
+            return self._d == other._d  # (dict equality does not depend on order)
         if isinstance(other, Mapping):
             return self._d == dict(other)
         return NotImplemented
 
     def __repr__(self) -> str:
-        return f"SortedMap({self._d!r})"
+        return f"SortedMap({self._ordered()!r})"
 
     def as_dict(self) -> dict[K, V]:
         """A fresh dict with the same (sorted) items."""
-        return dict(self._d)
+        return dict(self._ordered())
 
 
 def _fail(message: str, *help_lines: str) -> SkiffError:
@@ -498,12 +515,13 @@ class Derivation:
     def canonical_bytes(self) -> bytes:
         """``canonical.canonical_json(self.to_doc())``, written out for this record's known shape.
 
-        Why not ``canonical_json``: the generic encoder sorts and walks the document again after
-        ``to_doc`` built it; this is the hottest line of hashing 10,000 derivations.  orjson
-        writes the same bytes (compact, UTF-8, the same string escapes: a test holds the two
-        equal over every code point) from a document whose maps are already in sorted order,
-        which they are: the record's maps are ``SortedMap``s and the literals below are written
-        in order.  A hypothesis test proves ``canonical_bytes`` equal to the generic encoding.
+        Why not ``canonical_json``: the generic encoder walks the document again after ``to_doc``
+        built it; this is the hottest line of hashing 10,000 derivations.  orjson writes the
+        same bytes: compact UTF-8, the same string escapes (a test holds the two equal over
+        every code point) and keys sorted by code point (``OPT_SORT_KEYS`` compares UTF-8
+        bytes, which order as code points do), so the maps need not be in order yet
+        (``SortedMap.adopt``).  A hypothesis test proves ``canonical_bytes`` equal to the
+        generic encoding.
         """
         fixed = self.fixed
         ins = self.input_drvs._d
@@ -519,7 +537,7 @@ class Derivation:
                 "input_srcs": {s: f"{p.digest}-{p.name}" for s, p in srcs.items()} if srcs else {},
                 "name": self.name,
                 "outputs": self.outputs,
-            })
+            }, option=_SORT_KEYS)
         except _JSONEncodeError as exc:  # a lone surrogate: the language never makes one
             raise _fail(f"derivation '{self.name}' holds text that is not valid Unicode: {exc}") from None
 

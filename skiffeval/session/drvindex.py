@@ -398,7 +398,7 @@ class _Reader:
                 return False
             if ref not in recs:
                 recs[ref] = rec_of(memo, d)
-            stack.extend([inp.key for inp in d.input_drvs._d.values()])
+            stack.extend([inp.key for inp in d.input_drvs.values()])
         return True
 
     def prefetch_closure(self, refs: Sequence[str]) -> bool:

@@ -131,31 +131,35 @@ class DrvTable:
         for o in outputs:
             if o not in env:
                 env[o] = _OUTPUT_PLACEHOLDER.get(o) or f"${{outputs.{o}}}"
-        ordered = {k: env[k] for k in sorted(env)}
-        with_context = [v for v in ordered.values() if type(v) is CStr]
+        # (the environment is put in order when first iterated, not here: ``SortedMap.adopt``)
+        with_context = [v for v in env.values() if type(v) is CStr]
         input_drvs: dict[str, InputDrv] = {}
         input_srcs: dict[str, StorePath] = {}
         if type(builder) is CStr or args:
-            # slots are named in order of first appearance: builder, args, then the environment
             head = [v for v in (builder, *args) if type(v) is CStr]
             if head:
                 with_context[:0] = head
         if with_context:
             # the text each context element appears as -> the placeholder that replaces it
-            replacements = self._slots(name, with_context, input_drvs, input_srcs, span)
+            replacements = self._slots(with_context, input_drvs)
+            if replacements is None:
+                # slots are named in order of first appearance: builder, args, then the
+                # environment by name
+                in_order = [v for v in (builder, *args, *map(env.__getitem__, sorted(env))) if type(v) is CStr]
+                replacements = self._slots_in_order(name, in_order, input_drvs, input_srcs, span)
             if type(builder) is CStr:
                 builder = _rewrite(builder, replacements)
             if args:
                 args = tuple([_rewrite(a, replacements) if type(a) is CStr else a for a in args])
-            # a new dict of plain strings, in order: the garbage collector does not track it
-            # (one that held a ``CStr`` would stay tracked)
-            ordered = {k: _rewrite(v, replacements) if type(v) is CStr else v for k, v in ordered.items()}
+            # a new dict of plain strings: the garbage collector does not track it (one that
+            # held a ``CStr`` would stay tracked)
+            env = {k: _rewrite(v, replacements) if type(v) is CStr else v for k, v in env.items()}
         try:
             drv = Derivation.of_canonical(
                 name,
                 builder,
                 args,
-                SortedMap.of_sorted(ordered),
+                SortedMap.adopt(env),
                 SortedMap.adopt(input_drvs) if input_drvs else _EMPTY_MAP,
                 SortedMap.adopt(input_srcs) if input_srcs else _EMPTY_MAP,
                 outputs,
@@ -172,15 +176,16 @@ class DrvTable:
         self.by_ref[drv.ref] = drv
         return drv
 
-    def _slots(self, name: str, texts: list[CStr], input_drvs: dict[str, InputDrv], input_srcs: dict[str, StorePath],
-               span: Span | None) -> dict[str, str]:
-        """Bind what ``texts`` refer to to input slots (filling ``input_drvs``/``input_srcs``);
-        the placeholder that replaces each context element, by the element's text (which
-        stands for it one to one, and is cheaper to hash than the element).
+    def _slots(self, texts: list[CStr], input_drvs: dict[str, InputDrv]) -> dict[str, str] | None:
+        """Bind what ``texts`` refer to to input slots (filling ``input_drvs``); the placeholder
+        that replaces each context element, by the element's text (which stands for it one to
+        one, and is cheaper to hash than the element).  None (``input_drvs`` left empty) when
+        the context is not the usual case; ``_slots_in_order`` binds any.
 
         Slots are named after the inputs, in order of first appearance (``refs.slot_name``).
         The order only decides which of two inputs of the same name gets the ``-2``: the usual
-        case (the ``out`` output of inputs with different names) is bound without sorting.
+        case (the ``out`` output of inputs with different names) is bound without sorting, in
+        any order of ``texts``.
         """
         replacements: dict[str, str] = {}
         elements = texts[0].context if len(texts) == 1 else frozenset().union(*[t.context for t in texts])
@@ -205,7 +210,7 @@ class DrvTable:
         else:
             return replacements
         input_drvs.clear()
-        return self._slots_in_order(name, texts, input_drvs, input_srcs, span)
+        return None
 
     def _slots_in_order(self, name: str, texts: list[CStr], input_drvs: dict[str, InputDrv],
                         input_srcs: dict[str, StorePath], span: Span | None) -> dict[str, str]:

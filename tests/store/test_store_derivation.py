@@ -184,6 +184,46 @@ def test_made_fields_are_neither_given_nor_compared() -> None:
     assert fod.ref == fod_identity("src", "1" * 64, "flat") != fod.key
 
 
+def test_an_adopted_map_is_in_order_whenever_an_order_is_seen() -> None:
+    import pickle
+
+    items = {"b": 1, "\U00010000": 2, "a": 3, "\uffff": 4, "é": 5}
+    ordered = dict(sorted(items.items()))
+    for ask in ("iter", "keys", "values", "items", "hash", "repr", "as_dict", "pickle", "copy"):
+        m = SortedMap.adopt(dict(items))
+        assert m == ordered and len(m) == 5 and m["a"] == 3 and "é" in m  # (no order needed)
+        if ask == "iter":
+            assert list(m) == list(ordered)
+        elif ask == "keys":
+            assert list(m.keys()) == list(ordered)
+        elif ask == "values":
+            assert list(m.values()) == list(ordered.values())
+        elif ask == "items":
+            assert list(m.items()) == list(ordered.items())
+        elif ask == "hash":
+            assert hash(m) == hash(SortedMap(ordered))
+        elif ask == "repr":
+            assert repr(m) == repr(SortedMap(ordered))
+        elif ask == "as_dict":
+            assert list(m.as_dict()) == list(ordered)
+        elif ask == "pickle":
+            assert list(pickle.loads(pickle.dumps(m))) == list(ordered)
+        else:
+            assert list(SortedMap(m)) == list(ordered)
+
+
+def test_a_record_of_maps_not_yet_in_order_has_the_canonical_key() -> None:
+    # evaluation hands the record maps in the order it made them (``SortedMap.adopt``); the
+    # key's pre-image sorts them as the canonical encoder does (code points, not UTF-16 units)
+    env = {"z": "1", "\U00010000": "2", "\uffff": "3", "out": "${outputs.out}", "A": "${inputs.b.out} ${inputs.a.out}"}
+    ins = {"b": input_of(GOLDEN), "a": InputDrv("1" * 26)}
+    lazy = Derivation.of_canonical("x", "/bin/sh", (), SortedMap.adopt(dict(env)), SortedMap.adopt(dict(ins)), SortedMap())
+    eager = Derivation(name="x", builder="/bin/sh", env=env, input_drvs=ins)
+    assert lazy.canonical_bytes() == eager.canonical_bytes() == canonical_json(eager.to_doc())
+    assert lazy.key == eager.key and lazy == eager and hash(lazy) == hash(eager)
+    assert encode_drv(lazy) == encode_drv(eager)
+
+
 def test_records_pickle_and_copy_with_their_made_fields_made_again() -> None:
     import copy
     import pickle
