@@ -49,6 +49,7 @@ __all__ = ["Compiler", "LambdaInfo"]
 
 Code = Callable[[Any], Any]
 _MISSING = object()
+_new_str = str.__new__
 
 
 class Scope:
@@ -276,7 +277,9 @@ class Compiler:
                     context = ctx if context is None else context | ctx
             if context is None:
                 return "".join(out)  # type: ignore[arg-type]
-            return CStr("".join(out), context)  # type: ignore[arg-type]
+            made = _new_str(CStr, "".join(out))  # type: ignore[arg-type]
+            made.context = context  # (``CStr(text, context)`` without its Python frame)
+            return made
 
         return code
 

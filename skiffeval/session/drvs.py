@@ -25,6 +25,7 @@ from skiffeval.session.refs import DrvFileRef, OutputRef, SourceRef, placeholder
 __all__ = ["DrvTable", "derivation_builtins", "Text"]
 
 _NONE: frozenset = frozenset()
+_new_str = str.__new__
 _EMPTY_MAP: SortedMap = SortedMap()
 _OUT = ("out",)
 # texts every derivation has, made once (the evaluation keeps every derivation it makes)
@@ -283,7 +284,9 @@ class DrvTable:
             values["name"] = drv.name
             values["drvPath"] = drv_path
             ref = OutputRef(drv.ref, drv.name, "out")
-            values["outPath"] = CStr(ref.text, frozenset((ref,)))
+            out_path = _new_str(CStr, ref.text)
+            out_path.context = frozenset((ref,))  # (``CStr(text, context)`` without its Python frame)
+            values["outPath"] = out_path
             values["outputName"] = "out"
             # spans are shared, never changed in place (values.Attrs); the names added here have none
             single = Attrs(values, spans if spans is not None else {})

@@ -121,3 +121,12 @@ def test_show_derivation_is_canonical_json(tmp_path: Path) -> None:
     doc = json.loads(r.out)
     (name, body), = doc.items()
     assert name.endswith("-x.drv") and body["env"]["text"] == "hi" and body["format"] == 1
+
+
+def test_an_output_ref_is_a_value_named_by_its_ref_name_and_output() -> None:
+    from skiffeval.session.refs import OutputRef, placeholder
+
+    a, same, other = OutputRef("0" * 26, "x", "out"), OutputRef("0" * 26, "x", "out"), OutputRef("0" * 26, "x", "dev")
+    assert a == same and hash(a) == hash(same) and a != other
+    assert a.text == placeholder("0" * 26, "x", "out") and "text" not in repr(a)
+    assert len(frozenset((a, same, other))) == 2
