@@ -46,12 +46,24 @@ Text = tuple[str, frozenset]
 
 
 def _rewrite(value: CStr, replacements: dict[str, str]) -> str:
-    """The text of ``value`` with each element of its context replaced by its placeholder."""
+    """The text of ``value`` with each element of its context replaced by its placeholder, in
+    any order: for a context whose element texts are none a prefix of another (the ``out``
+    outputs of different derivations, as ``DrvTable._slots`` binds them)."""
     text = value
     for el in value.context:
         t = el.text
         text = text.replace(t, replacements[t])
     return text if type(text) is str else str(text)  # (a replacement makes a str)
+
+
+def _rewrite_longest_first(value: CStr, replacements: dict[str, str]) -> str:
+    """``_rewrite`` for any context: the longest texts are replaced first, so that the text of
+    an output ``out`` does not eat into that of an output ``out2`` of the same derivation (one
+    text can begin another; it cannot appear inside one elsewhere: names hold no ``/``)."""
+    text = value
+    for t in sorted([el.text for el in value.context], key=len, reverse=True):
+        text = text.replace(t, replacements[t])
+    return text if type(text) is str else str(text)
 
 
 def _string(text: Text) -> str:
@@ -143,18 +155,20 @@ class DrvTable:
         if with_context:
             # the text each context element appears as -> the placeholder that replaces it
             replacements = self._slots(with_context, input_drvs)
+            rewrite = _rewrite
             if replacements is None:
                 # slots are named in order of first appearance: builder, args, then the
                 # environment by name
                 in_order = [v for v in (builder, *args, *map(env.__getitem__, sorted(env))) if type(v) is CStr]
                 replacements = self._slots_in_order(name, in_order, input_drvs, input_srcs, span)
+                rewrite = _rewrite_longest_first
             if type(builder) is CStr:
-                builder = _rewrite(builder, replacements)
+                builder = rewrite(builder, replacements)
             if args:
-                args = tuple([_rewrite(a, replacements) if type(a) is CStr else a for a in args])
+                args = tuple([rewrite(a, replacements) if type(a) is CStr else a for a in args])
             # a new dict of plain strings: the garbage collector does not track it (one that
             # held a ``CStr`` would stay tracked)
-            env = {k: _rewrite(v, replacements) if type(v) is CStr else v for k, v in env.items()}
+            env = {k: rewrite(v, replacements) if type(v) is CStr else v for k, v in env.items()}
         try:
             drv = Derivation.of_canonical(
                 name,

@@ -130,3 +130,25 @@ def test_an_output_ref_is_a_value_named_by_its_ref_name_and_output() -> None:
     assert a == same and hash(a) == hash(same) and a != other
     assert a.text == placeholder("0" * 26, "x", "out") and "text" not in repr(a)
     assert len(frozenset((a, same, other))) == 2
+
+
+def test_an_output_whose_name_begins_another_is_rewritten_whole_in_every_process(tmp_path: Path) -> None:
+    # "${d.out}" must not eat into "${d.out2}", whatever order the string's context iterates in
+    # (it depends on the process's hash seed: several seeds are tried)
+    import subprocess
+    import sys
+
+    (tmp_path / "d.sk").write_text(
+        'let d = derivation { name = "lib"; builder = "/bin/sh"; outputs = [ "out" "out2" "out22" ]; };\n'
+        'in derivation { name = "x"; builder = "/bin/sh"; A = "${d.out22} ${d.out} ${d.out2}"; }\n')
+    script = (
+        "import sys; from skiffeval.session import Session, SessionOptions;"
+        "s = Session(SessionOptions(cwd=sys.argv[1], store_dir='store')); v = s.evaluate('d.sk')[0];"
+        "print(s.table.derivation_of(v)[0].env['A'])"
+    )
+    seen = set()
+    for seed in range(8):
+        done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+                              env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)}, check=True)
+        seen.add(done.stdout.strip())
+    assert seen == {"${inputs.lib.out22} ${inputs.lib.out} ${inputs.lib.out2}"}
