@@ -590,7 +590,8 @@ def resolve_placeholders(session: Session, text: str) -> str:
         realised = session.store.realisation(drv.key)
         if realised is None:
             continue
-        for output, path in realised.outputs.items():
+        # the longest output name first: the placeholder of 'out' begins that of 'out2'
+        for output, path in sorted(realised.outputs.items(), key=lambda kv: len(kv[0]), reverse=True):
             text = text.replace(placeholder(drv.ref, drv.name, output), str(session.store.real_path(path)))
     return text
 

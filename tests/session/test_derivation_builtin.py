@@ -152,3 +152,17 @@ def test_an_output_whose_name_begins_another_is_rewritten_whole_in_every_process
                               env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)}, check=True)
         seen.add(done.stdout.strip())
     assert seen == {"${inputs.lib.out22} ${inputs.lib.out} ${inputs.lib.out2}"}
+
+
+def test_placeholders_of_built_outputs_are_resolved_whole(tmp_path: Path) -> None:
+    # what ``skiffeval run`` hands a command: the placeholder of 'out' begins that of 'out2'
+    from skiffeval.session.core import resolve_placeholders
+
+    s, outcome = build(tmp_path, """
+      derivation { name = "lib"; builder = "/bin/sh"; outputs = [ "out" "out2" ];
+                   args = [ "-c" "echo 1 > $out; echo 2 > $out2" ]; }
+    """, "out2", "out")
+    paths = {output: str(s.store.real_path(path)) for (_, _, output, path) in outcome.targets}
+    v = s.evaluate("d.sk")[0]
+    text = f"{v.get('out').get('outPath')} {v.get('out2').get('outPath')}"
+    assert resolve_placeholders(s, text) == f"{paths['out']} {paths['out2']}"
