@@ -8,7 +8,11 @@ for Nix): a ``foldl'`` over ``genList`` where each derivation depends on the pre
 through its environment and writes a small file.  The store half of this workload built from
 Python records directly is ``benchmarks/store_chain.py``.
 
-    python benchmarks/eval_chain.py [-n 10000] [--no-nix] [--no-build]
+    python benchmarks/eval_chain.py [-n 10000] [--no-nix] [--no-build] [--repeat N]
+
+``--repeat N`` (evaluate + hash only): N rounds, each a fresh skiffeval process beside its own
+Nix run, then the medians and the median of the per-round ratios.  On a shared machine whose
+speed moves from minute to minute, that ratio is the figure to compare.
 """
 
 from __future__ import annotations
@@ -76,12 +80,44 @@ def nix_side(n: int, work: Path) -> dict[str, float]:
     return {"evaluate + hash": time.perf_counter() - start}
 
 
+def repeated(n: int, rounds: int, nix: bool) -> None:
+    """``--repeat``: each round a fresh process evaluating (``--one``), then Nix beside it."""
+    import statistics
+
+    ours: list[float] = []
+    theirs: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="bench-eval-") as tmp:
+        work = Path(tmp)
+        for i in range(rounds):
+            done = subprocess.run([sys.executable, __file__, "-n", str(n), "--one", str(work)],
+                                  capture_output=True, text=True, check=True)
+            ours.append(float(done.stdout.split()[-1]))
+            other = nix_side(n, work).get("evaluate + hash") if nix else None
+            if other:
+                theirs.append(other)
+            print(f"round {i + 1}: skiffeval {ours[-1]:.2f}s" + (f"  nix 2.8 {other:.2f}s  {ours[-1] / other:.2f}x" if other else ""),
+                  flush=True)
+    line = f"median: skiffeval {statistics.median(ours):.2f}s"
+    if theirs:
+        ratios = [a / b for a, b in zip(ours, theirs)]
+        line += f"  nix 2.8 {statistics.median(theirs):.2f}s  ratio {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}x)"
+    print(line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=10_000)
     parser.add_argument("--no-nix", action="store_true")
     parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--repeat", type=int, default=0, metavar="N")
+    parser.add_argument("--one", metavar="DIR", help=argparse.SUPPRESS)  # a round of --repeat
     args = parser.parse_args()
+    if args.one:
+        print(f"{skiffeval_side(args.n, Path(args.one), False)['evaluate + hash']:.4f}")
+        return
+    if args.repeat:
+        repeated(args.n, args.repeat, not args.no_nix)
+        return
     with tempfile.TemporaryDirectory(prefix="bench-eval-") as tmp:
         work = Path(tmp)
         ours = skiffeval_side(args.n, work, not args.no_build)
