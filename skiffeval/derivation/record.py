@@ -306,7 +306,7 @@ def _slot_out(slot: object, what: str) -> str:
         raise _fail(f"invalid {what} slot name {slot!r}", "slot names match [A-Za-z0-9_][A-Za-z0-9_+-]*")
     if len(_SLOT_OUT) >= _SEEN_MAX:
         _SLOT_OUT.clear()
-    placeholder = _SLOT_OUT[slot] = f"${{inputs.{slot}.out}}"
+    placeholder = _SLOT_OUT[slot] = input_placeholder(slot)
     return placeholder
 
 
@@ -408,7 +408,7 @@ class Derivation:
             _check_output_names(outputs, f"derivation '{name}'")
             if self.fixed is not None:
                 raise _fail(f"fixed-output derivation '{name}' must have the single output 'out'")
-            bound = [f"${{outputs.{o}}}" for o in outputs]
+            bound = [output_placeholder(o) for o in outputs]
         # each input's slot is checked and its placeholders listed in one pass (a slot seen
         # before is valid: ``_SLOT_OUT`` keeps its ``out`` placeholder)
         for slot, inp in self.input_drvs._d.items():
@@ -420,12 +420,12 @@ class Derivation:
             if inp.outputs == _OUT:
                 bound.append(placeholder)
             else:
-                bound += [f"${{inputs.{slot}.{o}}}" for o in inp.outputs]
+                bound += [input_placeholder(slot, o) for o in inp.outputs]
         srcs = self.input_srcs._d
         if srcs:
             for slot in srcs:
                 _slot_out(slot, "source")
-                bound.append(f"${{sources.{slot}}}")
+                bound.append(source_placeholder(slot))
         if "${" in texts:
             # every placeholder found must be one this record binds; if not, say which and where
             found = _PLACEHOLDER_FINDALL(texts)

@@ -14,7 +14,16 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from skiffeval.derivation import Derivation, FixedOutput, InputDrv, SortedMap, StorePath
+from skiffeval.derivation import (
+    Derivation,
+    FixedOutput,
+    InputDrv,
+    SortedMap,
+    StorePath,
+    input_placeholder,
+    output_placeholder,
+    source_placeholder,
+)
 from skiffeval.diagnostics import SkiffError, Span
 from skiffeval.eval.builtins.registry import Registry, builtin
 from skiffeval.eval.runtime import coerce_to_string, expect_attrs, expect_list, expect_plain_string
@@ -30,7 +39,7 @@ _EMPTY_MAP: SortedMap = SortedMap()
 _OUT = ("out",)
 # texts every derivation has, made once (the evaluation keeps every derivation it makes)
 _DECIMAL = {n: str(n) for n in range(10)}
-_OUTPUT_PLACEHOLDER = {o: f"${{outputs.{o}}}" for o in ("out", "dev", "lib", "bin", "doc", "man")}
+_OUTPUT_PLACEHOLDER = {o: output_placeholder(o) for o in ("out", "dev", "lib", "bin", "doc", "man")}
 
 
 def _load_revisions() -> dict[str, int]:
@@ -143,7 +152,7 @@ class DrvTable:
                 env["builderRevision"] = _DECIMAL.get(revision) or str(revision)
         for o in outputs:
             if o not in env:
-                env[o] = _OUTPUT_PLACEHOLDER.get(o) or f"${{outputs.{o}}}"
+                env[o] = _OUTPUT_PLACEHOLDER.get(o) or output_placeholder(o)
         # (the environment is put in order when first iterated, not here: ``SortedMap.adopt``)
         with_context = [v for v in env.values() if type(v) is CStr]
         input_drvs: dict[str, InputDrv] = {}
@@ -215,7 +224,7 @@ class DrvTable:
             if slot in taken or ref not in by_ref:
                 break
             taken.add(slot)
-            replacements[el.text] = f"${{inputs.{slot}.out}}"
+            replacements[el.text] = f"${{inputs.{slot}.out}}"  # ``input_placeholder(slot)``, in line
             inp = inputs.get(ref)
             if inp is None:
                 dep = by_ref[ref]
@@ -261,11 +270,11 @@ class DrvTable:
                         outputs_of_refs[ref] = {el.output}
                     else:
                         outputs_of_refs[ref].add(el.output)
-                    replacements[t] = f"${{inputs.{slot}.{el.output}}}"
+                    replacements[t] = input_placeholder(slot, el.output)
                 elif type(el) is SourceRef:
                     slot = slot_name(el.path.name, taken)
                     input_srcs[slot] = el.path
-                    replacements[t] = f"${{sources.{slot}}}"
+                    replacements[t] = source_placeholder(slot)
                 elif type(el) is DrvFileRef:
                     raise SkiffError(
                         BAD_DERIVATION,
