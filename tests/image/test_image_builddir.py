@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,20 @@ def test_pure_works_in_a_fresh_store(tmp_path):
     assert manifest(tmp_path / "result")["pure"] is True
 
 
-def test_systems_of_one_name_built_at_once_do_not_share_a_build_directory(tmp_path):
+def test_systems_of_one_name_built_at_once_do_not_share_a_build_directory(tmp_path, monkeypatch):
+    # The two image builds are made to reach the build directory's lock together (a barrier in
+    # front of the builder), so the second one waits whatever the machine's speed; without the
+    # barrier one build's dependencies may finish after the other image is built, and nothing
+    # would be shared to begin with.
+    from skiffeval.builders import buildroot_image, registry
+
+    both = threading.Barrier(2, timeout=120)
+
+    def met(ctx):
+        both.wait()
+        return buildroot_image.image(ctx)
+
+    monkeypatch.setitem(registry._REGISTRY, "buildroot", met)
     source = extra_buildroot(tmp_path / "br")
     fill_dl(tmp_path / "dl", extra=True)
     board(tmp_path, buildroot='BR2_PACKAGE_SLOW = true; BR2_PACKAGE_HELLO_GREETING = "a";', source=source, file="a.sk")
