@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -38,10 +37,14 @@ def fail(ctx: BuildContext) -> None:
     raise RuntimeError("the builder gave up")
 
 
-@register_builder("test-slow")
-def slow(ctx: BuildContext) -> None:
+MEETING = threading.Barrier(4, timeout=60)
+
+
+@register_builder("test-meet")
+def meet(ctx: BuildContext) -> None:
+    """Returns only when four builds are in it at once (a broken barrier fails the build)."""
     RUNS.append(f"start {ctx.drv.name}")
-    time.sleep(0.3)
+    MEETING.wait()
     ctx.out.write_text(ctx.drv.name)
     RUNS.append(f"end {ctx.drv.name}")
 
@@ -141,11 +144,13 @@ def test_keep_going(store: LocalStore) -> None:
 
 
 def test_parallel_jobs_overlap(store: LocalStore) -> None:
-    drvs = [Derivation(name=f"s{i}", builder="builtin:test-slow", env={"out": "${outputs.out}"}) for i in range(4)]
-    realize(store, drvs, graph=drvs, jobs=4)
+    MEETING.reset()
+    drvs = [Derivation(name=f"s{i}", builder="builtin:test-meet", env={"out": "${outputs.out}"}) for i in range(4)]
+    res = realize(store, drvs, graph=drvs, jobs=4)
+    assert all(d.key in res.outputs for d in drvs)
     starts = [i for i, e in enumerate(RUNS) if e.startswith("start")]
     first_end = min(i for i, e in enumerate(RUNS) if e.startswith("end"))
-    assert sum(1 for i in starts if i < first_end) >= 2  # at least two ran at once
+    assert len(starts) == 4 and max(starts) < first_end  # all four ran at once
 
 
 def test_event_callback_is_serialized(store: LocalStore) -> None:
