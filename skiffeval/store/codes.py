@@ -31,6 +31,7 @@ SANDBOX_FAILED = define_code("E120", "sandbox-failed", DOMAIN, "an external buil
 DEPENDENCY_CYCLE = define_code("E121", "dependency-cycle", DOMAIN, "derivations that depend on each other")
 BAD_ROOT = define_code("E122", "bad-root", DOMAIN, "a GC root that cannot be created")
 NO_STORE = define_code("E123", "no-store", DOMAIN, "a store command given a directory that holds no store")
+STORE_UNUSABLE = define_code("E124", "store-unusable", DOMAIN, "a store directory that cannot be made or written")
 
 GARBAGE = define_code("W100", "store-garbage", DOMAIN, "an entry in the store directory that is not registered")
 WRITABLE_OUTPUT = define_code("W101", "writable-output", DOMAIN, "a store object whose files are writable")

@@ -33,7 +33,7 @@ from skiffeval.derivation import Derivation, ResolvedDerivation, SortedMap, Stor
 from skiffeval.derivation.keys import fast_nixbase32
 from skiffeval.diagnostics import SkiffError
 from skiffeval.store import maintenance, roots, sources
-from skiffeval.store.codes import MISSING_INPUT, NOT_IN_STORE, STORE_BUSY, STORE_CORRUPT
+from skiffeval.store.codes import MISSING_INPUT, NOT_IN_STORE, STORE_BUSY, STORE_CORRUPT, STORE_UNUSABLE
 from skiffeval.store.db import Database
 from skiffeval.store.locks import FileLock
 from skiffeval.store.protocol import GcReport, PathInfo, Realisation, RebuildReport, Root, StoreInfo, VerifyReport
@@ -62,8 +62,11 @@ class LocalStore:
         self.root = Path(os.path.realpath(root))
         self._root_str = str(self.root)
         self.meta = self.root / META_DIR
-        for sub in ("locks", "pending", "tmp", "logs", "roots/named", "roots/links"):
-            (self.meta / sub).mkdir(parents=True, exist_ok=True)
+        try:
+            for sub in ("locks", "pending", "tmp", "logs", "roots/named", "roots/links"):
+                (self.meta / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise _unusable(os.fspath(root), self.root, e) from None
         self.db = Database(str(self.meta / "db.sqlite"))
         self._drv_cache: dict[str, Derivation] = {}
         self._journal_fd: int | None = None
@@ -536,6 +539,18 @@ class LocalStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _unusable(given: str, root: Path, e: OSError) -> SkiffError:
+    """E124 for a store directory that cannot be made or written (``e`` from making its parts)."""
+    in_the_way = next((p for p in (root, *root.parents) if p.exists()), None)
+    if in_the_way is not None and not in_the_way.is_dir():
+        why = "it is not a directory" if in_the_way == root else f"'{in_the_way}' is not a directory"
+    else:
+        failed = f" ('{e.filename}')" if e.filename and os.fspath(e.filename) != str(root) else ""
+        why = f"{e.strerror or e}{failed}"
+    return SkiffError(STORE_UNUSABLE, f"cannot use '{given}' as a store: {why}",
+                      help=["--store DIR (or SKIFFEVAL_STORE) names the store: a directory you can write, or a path where one can be made"])
 
 
 def _write_new_file(path: str, data: bytes) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.runner import run
 from tests.cli.test_query import ok, project, sk
 
 
@@ -153,3 +154,21 @@ def test_a_deleted_current_directory_is_a_usage_error(tmp_path: Path) -> None:
     finally:
         os.chdir(here)
     assert code == 2 and "error[E001]: the current directory no longer exists" in err.getvalue()
+
+
+@pytest.mark.parametrize("in_the_way", ["store", "."])
+@pytest.mark.parametrize("command", [["build", "board.sk"], ["show-derivation", "board.sk"]])
+def test_a_store_that_cannot_be_made_is_a_clear_error(tmp_path: Path, command: list[str], in_the_way: str) -> None:
+    """A file where the store (or a folder above it) should be: E124 naming it, exit 1, and the
+    file left as it was."""
+    cwd = project(tmp_path)
+    blocker = cwd / "blocker"
+    blocker.write_text("not a store\n")
+    store = "blocker" if in_the_way == "store" else "blocker/store"
+    r = run([*command, "--store", store], cwd=cwd)
+    assert r.code == 1, r.err
+    assert "Traceback" not in r.err and "E000" not in r.err
+    assert f"error[E124]: cannot use '{cwd / store}' as a store: " in r.err
+    why = "it is not a directory" if in_the_way == "store" else f"'{blocker}' is not a directory"
+    assert why in r.err and "--store DIR" in r.err
+    assert blocker.read_text() == "not a store\n"
