@@ -133,6 +133,9 @@ def _describe_token(tok: lark.Token, source: Source) -> tuple[str, int]:
     return f"'{text}'", len(text)
 
 
+_CLOSERS = frozenset({"RBRACE", "RSQB", "RPAR"})
+
+
 def _expected_words(expected: set[str]) -> str:
     words: list[str] = []
     names = set(expected)
@@ -146,7 +149,8 @@ def _expected_words(expected: set[str]) -> str:
         if len(names & _OPERATORS) > 2 or any(n.startswith("__ANON") for n in names):
             names = {n for n in names if n not in _OPERATORS and not n.startswith("__ANON")}
             words.append("an operator")
-    for name in sorted(names, key=lambda n: (n not in _TERMINAL_WORDS, n)):
+    # closing brackets first: a list cut short below still names the one the input may lack
+    for name in sorted(names, key=lambda n: (n not in _CLOSERS, n not in _TERMINAL_WORDS, n)):
         word = _TERMINAL_WORDS.get(name)
         if word is None:
             continue
@@ -159,6 +163,14 @@ def _expected_words(expected: set[str]) -> str:
     if len(words) == 1:
         return words[0]
     return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _shown(char: str) -> str:
+    """A character for a message: quoted when it can be seen, else its code point (a NUL, a
+    no-break space or a control character would print as nothing, or as a blank)."""
+    if char.isprintable() and not char.isspace():
+        return f"'{char}'"
+    return f"U+{ord(char):04X}"
 
 
 def _span_at(source: Source, line: int, col: int, length: int = 1) -> Span:
@@ -179,7 +191,7 @@ def _syntax_error(exc: UnexpectedInput, source: Source) -> SkiffError:
         if allowed and allowed <= {"STR_CHUNK", "DQUOTE", "DOLLAR_CURLY"}:
             return SkiffError(UNTERMINATED, "string is not closed", span, help=["end it with '\"'"])
         expected = _expected_words(allowed)
-        message = f"unexpected character '{char}'" if char.strip() else "unexpected character"
+        message = f"unexpected character {_shown(char)}" if char else "unexpected character"
         if expected:
             message += f", expected {expected}"
         return SkiffError(BAD_CHARACTER, message, span)
@@ -205,7 +217,7 @@ def _syntax_error(exc: UnexpectedInput, source: Source) -> SkiffError:
         # lark re-lexed with the whole grammar after this state rejected every terminal; a
         # character that starts no token of the language is a lexical error
         expected = _expected_words(set(exc.expected))
-        message = f"unexpected character '{char}'" + (f", expected {expected}" if expected else "")
+        message = f"unexpected character {_shown(char)}" + (f", expected {expected}" if expected else "")
         return SkiffError(BAD_CHARACTER, message, _span_at(source, tok.line, tok.column))
     span = _span_at(source, tok.line, tok.column, length)
     acceptable = set(exc.expected)

@@ -54,6 +54,15 @@ def test_syntax_error_chunks(first_line: int, chunk: str) -> None:
     assert re.search(pattern, err.message), err.message
 
 
+@pytest.mark.parametrize("char,shown", [("\0", "U+0000"), ("\u00a0", "U+00A0"), ("\x07", "U+0007"), ("\u200b", "U+200B"), ("`", "'`'")])
+def test_an_unexpected_character_is_named_even_when_it_cannot_be_seen(char: str, shown: str) -> None:
+    with pytest.raises(SkiffError) as info:
+        parse(f"{{ a = 1; {char} }}", "chunk.sk")
+    err = info.value
+    assert err.code.code == "E012" and err.span is not None and err.span.col == 10
+    assert err.message.startswith(f"unexpected character {shown}, expected '}}'"), err.message
+
+
 def test_grammar_has_no_conflicts_in_strict_mode() -> None:
     build_parser(strict=True, cache=False)
 
