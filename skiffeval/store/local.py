@@ -67,6 +67,9 @@ class LocalStore:
                 (self.meta / sub).mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise _unusable(os.fspath(root), self.root, e) from None
+        for d in (self.root, self.meta):
+            if not os.access(d, os.W_OK | os.X_OK):  # another user's store: not "corrupt"
+                raise _unusable(os.fspath(root), self.root, PermissionError(13, "Permission denied", str(d)))
         self.db = Database(str(self.meta / "db.sqlite"))
         self._drv_cache: dict[str, Derivation] = {}
         self._journal_fd: int | None = None

@@ -172,3 +172,16 @@ def test_a_store_that_cannot_be_made_is_a_clear_error(tmp_path: Path, command: l
     why = "it is not a directory" if in_the_way == "store" else f"'{blocker}' is not a directory"
     assert why in r.err and "--store DIR" in r.err
     assert blocker.read_text() == "not a store\n"
+
+
+def test_a_store_another_user_owns_is_not_called_corrupt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store whose directories this user cannot write (root may write anywhere, so the
+    answer of ``os.access`` is made up for the store's metadata folder): E124, not E118."""
+    cwd = project(tmp_path)
+    ok(["build", "board.sk"], cwd)
+    meta = os.path.realpath(cwd / "store" / ".skiffeval")
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if os.fspath(p) == meta else real_access(p, mode, **kw))
+    r = sk(["build", "board.sk"], cwd)
+    assert r.code == 1
+    assert f"error[E124]: cannot use '{cwd / 'store'}' as a store: Permission denied ('{meta}')" in r.err, r.err
