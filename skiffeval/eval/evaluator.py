@@ -49,7 +49,7 @@ from skiffeval.eval import codes
 from skiffeval.eval.builtins import load_core
 from skiffeval.eval.builtins.registry import Registry
 from skiffeval.eval.compiler import Compiler
-from skiffeval.eval.io import EvalIO
+from skiffeval.eval.io import EvalIO, NotARegularFile
 from skiffeval.eval.runtime import call, coerce_to_string, force_deep
 from skiffeval.eval.values import Attrs, Closure, PathValue, PrimOp, Thunk, force
 from skiffeval.syntax import ast, astcache
@@ -207,6 +207,9 @@ class Evaluator:
             raise SkiffError(codes.FILE_UNREADABLE, f"'{self.display_name(path)}' is a directory, not a file", span) from None
         except NotADirectoryError:
             raise SkiffError(codes.FILE_NOT_FOUND, f"file '{self.display_name(path)}' does not exist (a parent is not a directory)", span) from None
+        except NotARegularFile as exc:
+            raise SkiffError(codes.FILE_UNREADABLE, f"'{self.display_name(path)}' is {exc.kind}, not a file", span,
+                             help=["evaluation reads regular files only (their content is what a later run compares)"]) from None
         except OSError as exc:
             raise SkiffError(codes.FILE_UNREADABLE, f"cannot read '{self.display_name(path)}': {exc.strerror or exc}", span) from None
 

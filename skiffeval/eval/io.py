@@ -18,7 +18,7 @@ from typing import Protocol
 
 import xxhash
 
-__all__ = ["EvalIO", "FileSystemIO", "MemoryIO", "SourceRef"]
+__all__ = ["EvalIO", "FileSystemIO", "MemoryIO", "NotARegularFile", "SourceRef"]
 
 
 class SourceRef(tuple):
@@ -28,6 +28,24 @@ class SourceRef(tuple):
 
     def __new__(cls, path: str) -> SourceRef:
         return super().__new__(cls, ("source", path))
+
+
+class NotARegularFile(OSError):
+    """A read of something that is not a regular file or directory: a FIFO, a socket, a device
+    (``kind`` says which)."""
+
+    def __init__(self, path: str, kind: str) -> None:
+        super().__init__(f"{path} is {kind}")
+        self.filename = path
+        self.kind = kind
+
+
+_SPECIAL_KINDS = {
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
 
 
 class EvalIO(Protocol):
@@ -68,7 +86,15 @@ class FileSystemIO:
         self.traces: list[tuple[str, str]] = []
 
     def read_file(self, path: str) -> bytes:
-        with open(path, "rb") as f:
+        # opened without blocking and checked before reading: a FIFO would wait for a writer
+        # and a device such as /dev/zero never ends; neither is a file the language may read
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with open(fd, "rb", closefd=True) as f:
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
+                if stat.S_ISDIR(mode):
+                    raise IsADirectoryError(21, "Is a directory", path)
+                raise NotARegularFile(path, _SPECIAL_KINDS.get(stat.S_IFMT(mode), "not a regular file"))
             data = f.read()
         self.inputs[path] = xxhash.xxh3_128_hexdigest(data)
         return data

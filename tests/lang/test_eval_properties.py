@@ -111,3 +111,31 @@ def test_imports_are_memoized_and_recorded(tmp_path: Path) -> None:
     assert [force(x) for x in value] == [1, 1]
     assert [m for m, _ in io.traces] == ["loaded"]
     assert set(io.inputs) == {str(tmp_path / "main.sk"), str(tmp_path / "lib.sk")}
+
+
+def test_only_regular_files_are_read(tmp_path: Path) -> None:
+    """A FIFO (which would wait for a writer) and a device (``/dev/zero`` never ends) are
+    refused at once with E043 naming what they are; a symlink to a device too; nothing is
+    recorded as an input."""
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "zero").symlink_to("/dev/zero")
+    (tmp_path / "ok.sk").write_text("1\n")
+    cases = {
+        "import ./pipe": "'pipe' is a named pipe (FIFO), not a file",
+        "builtins.readFile ./pipe": "'pipe' is a named pipe (FIFO), not a file",
+        "import ./zero": "'zero' is a character device, not a file",
+        "builtins.readFile /dev/zero": "'/dev/zero' is a character device, not a file",
+    }
+    for program, message in cases.items():
+        io = FileSystemIO()
+        ev = Evaluator(io, display_root=str(tmp_path))
+        try:
+            run_deep(lambda: ev.force_deep(ev.eval_text(program, "main.sk", str(tmp_path))))
+        except SkiffError as e:
+            assert e.code.code == "E043" and e.message == message, (program, e.message)
+            assert e.span is not None and e.span.file == "main.sk"
+        else:
+            raise AssertionError(f"{program} was read")
+        assert io.inputs == {}
+    ev = Evaluator(FileSystemIO(), display_root=str(tmp_path))
+    assert run_deep(lambda: ev.eval_text("import ./ok.sk", "main.sk", str(tmp_path))) == 1
