@@ -308,9 +308,10 @@ class Session:
 
     # -- derivations of values -----------------------------------------------------------------
 
-    def derivations_of(self, value: Any, label: str) -> list[tuple[str, Derivation, str]]:
+    def derivations_of(self, value: Any, label: str, whole: str = "the value") -> list[tuple[str, Derivation, str]]:
         """The derivations a value stands for: itself, or (like nix-build) the derivations among
-        the attributes of a set or the elements of a list."""
+        the attributes of a set or the elements of a list.  ``whole`` names the value in an
+        error when ``label`` (its attribute path) is empty."""
         from skiffeval.eval.values import Attrs
 
         found = self.table.derivation_of(value)
@@ -331,10 +332,11 @@ class Session:
         if not out:
             from skiffeval.eval.values import describe
 
+            shown = f"'{label}'" if label else whole
             raise SkiffError(
                 NOT_BUILDABLE,
-                f"'{label or 'the value'}' is {describe(value)}, not a derivation (nor a set or list of them)",
-                help=["select a derivation with -A, e.g. -A config"],
+                f"{shown} is {describe(value)}, not a derivation (nor a set or list of them)",
+                help=[_select_help(value)],
             )
         return out
 
@@ -400,7 +402,7 @@ class Session:
             found: list[tuple[str, Derivation, str]] = []
             for path in request.attr_paths or ("",):
                 value = ev.select_path(root, path) if path else force(root)
-                found.extend(self.derivations_of(value, path))
+                found.extend(self.derivations_of(value, path, f"the value of '{request.target}'"))
             self.check_overrides()
             return found
 
@@ -618,6 +620,17 @@ def skiffos_value(session: Session, root: str, config: str, *, workspace: str = 
         return value
 
     return run_deep(work)
+
+
+def _select_help(value: Any) -> str:
+    """How to pick a derivation out of ``value``: with -A, among its attributes if it has some."""
+    from skiffeval.eval.values import Attrs
+
+    names = value.names() if type(value) is Attrs else []
+    if not names:
+        return "select a derivation with -A ATTR (an attribute path), e.g. -A config"
+    shown = ", ".join(f"'{n}'" for n in names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    return f"select a derivation with -A ATTR; the attributes here are {shown}"
 
 
 def _display_label(session: Session, text: str) -> str:

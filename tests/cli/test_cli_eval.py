@@ -105,3 +105,15 @@ def test_module_entry_point(board: Path) -> None:
 
     proc = subprocess.run([sys.executable, "-m", "skiffeval", "eval", "--expr", "1 + 1"], capture_output=True, text=True)
     assert (proc.returncode, proc.stdout) == (0, "2\n")
+
+
+def test_building_a_value_that_holds_no_derivation_names_it_and_its_attributes(board: Path) -> None:
+    (board / "plain.sk").write_text("{ greeting = \"hi\"; nested.list = [ 1 2 ]; port = 23; }\n")
+    r = run(["build", "plain.sk", "--store", "store", "--dry-run"], cwd=board)
+    assert r.code == 1
+    assert "error[E160]: the value of 'plain.sk' is an attribute set, not a derivation (nor a set or list of them)" in r.err
+    assert "help: select a derivation with -A ATTR; the attributes here are 'greeting', 'nested', 'port'" in r.err
+    r = run(["build", "plain.sk", "-A", "nested.list", "--store", "store", "--dry-run"], cwd=board)
+    assert r.code == 1
+    assert "error[E160]: 'nested.list' is a list, not a derivation (nor a set or list of them)" in r.err
+    assert "help: select a derivation with -A ATTR (an attribute path)" in r.err
