@@ -56,15 +56,35 @@ def _slashes(text: str) -> str:
     return _TOKEN_TRAILING.sub(r"\1", text)
 
 
-def entry_tokens(entries: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Folder basename -> ``@name@`` for chain entries given as (name, path); the basenames must
-    be unique (store paths are named after them)."""
+def entry_tokens(entries: Iterable[tuple[str, str]], stored: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Store path name -> ``@name@`` for chain entries given as (name, path).
+
+    Store paths are named after the folder's basename, so without ``stored`` the basenames must
+    be unique.  ``stored`` (folder path -> its store path's basename ``<hash>-<name>``, see
+    ``stored_names``) tells apart folders of one basename (``allwinner/r8`` and ``chip/r8``);
+    the folders it does not name (absent ones) are told apart by basename.
+    """
     out: dict[str, str] = {}
     for name, path in entries:
         base = os.path.basename(path.rstrip("/"))
+        if stored is not None and path in stored:
+            out[stored[path]] = f"@{name}@"
+            continue
         assert base not in out, f"two chain folders are named '{base}': the normalization needs unique names"
         out[base] = f"@{name}@"
     return out
+
+
+def stored_names(paths: Iterable[str], cwd: pathlib.Path | str, store: str) -> dict[str, str]:
+    """Folder path -> the basename of the store path skiffeval imports it as (asked of skiffeval
+    itself: a path interpolated into a string is imported)."""
+    paths = list(paths)
+    expr = "[ " + " ".join(f'"${{{os.path.normpath(p)}}}"' for p in paths) + " ]"
+    r = skiffeval(["eval", "--expr", expr, "--json"], cwd, store=store)
+    assert r.code == 0, r.err
+    import json
+
+    return {p: os.path.basename(t) for p, t in zip(paths, json.loads(r.out), strict=True)}
 
 
 def normalize_skiffos(text: str, root: str, workspace: str, entries: Iterable[tuple[str, str]]) -> str:
@@ -89,9 +109,10 @@ def normalize_skiffeval(text: str, store: str, tokens: Mapping[str, str]) -> str
         name = m.group(1)
         if name.endswith("-configure"):
             return "@FINAL@"
-        if name not in tokens:
+        token = tokens.get(m.group(0)[len(store) + 1 :]) or tokens.get(name)
+        if token is None:
             raise AssertionError(f"store path '{m.group(0)}' names no chain folder")
-        return tokens[name]
+        return token
 
     text = re.sub(re.escape(store) + "/" + _STORE_NAME.pattern, sub, text)
     text = text.replace("$(HOME)/.buildroot-ccache", "@CCACHE@").replace("$BASE_DIR", "@WORKDIR@")

@@ -22,6 +22,9 @@ Compared, after ``e2e_helpers.normalize*`` (checkout and workspace paths versus 
   ``bind_env.sh``), byte for byte;
 * ``final/buildroot`` — the ``.config`` of Buildroot's ``make defconfig`` that ``build_configs.sh``
   moves there — assignment by assignment (kconfiglib and Buildroot's conf differ in comments).
+
+The combinations are five chosen ones (``COMBOS``); ``SKIFFEVAL_TEST_SKIFFOS_CONFIGS`` gives
+others, separated by ``;`` (all are configured by SkiffOS at once, in parallel).
 """
 
 from __future__ import annotations
@@ -45,12 +48,16 @@ from tests.skiffos_e2e.e2e_helpers import (
     normalize_skiffos,
     read,
     skiffeval,
+    stored_names,
 )
 
 SKIFFOS = os.environ.get("SKIFFEVAL_TEST_SKIFFOS")
 pytestmark = [pytest.mark.skipif(not SKIFFOS, reason="SKIFFEVAL_TEST_SKIFFOS is not set"), pytest.mark.slow]
 
-COMBOS = ["virt/qemu", "pi/4,skiff/core", "skiff/core,apps/docker", "intel/desktop,core/fedora", "pine64/phone"]
+# ``SKIFFEVAL_TEST_SKIFFOS_CONFIGS`` replaces these with its own, separated by ';' (a sweep over
+# every board of a checkout, say), each a SKIFF_CONFIG value
+COMBOS = [c.strip() for c in os.environ.get("SKIFFEVAL_TEST_SKIFFOS_CONFIGS", "").split(";") if c.strip()] or [
+    "virt/qemu", "pi/4,skiff/core", "skiff/core,apps/docker", "intel/desktop,core/fedora", "pine64/phone"]
 
 
 def buildroot_tree() -> str | None:
@@ -118,7 +125,10 @@ def test_same_configuration_as_skiffos(configured, store, buildroot, index):
     out = _skiffeval_configure(configured, store, buildroot, index)
     chain = load(str(configured), config, workspace=ws)
     entries = [(e.name, e.path) for e in chain.entries]
-    tokens = entry_tokens(entries)
+    bases = [os.path.basename(path.rstrip("/")) for _, path in entries]
+    present = [p for _, p in entries if os.path.isdir(p)]
+    stored = stored_names(present, store.parent, str(store)) if len(set(bases)) < len(bases) else None
+    tokens = entry_tokens(entries, stored)
     final = configured / "workspaces" / f".config_{ws}"
 
     def theirs(rel: str) -> str:
