@@ -40,6 +40,7 @@ __all__ = [
     "UNSET_NOT_BOOL",
     "LEGACY_OPTION",
     "SET_TWICE",
+    "DEPENDENCY_LOOP",
     "KCONFIG_PARSE",
     "BUILDROOT_SOURCE",
     "EXTERNAL_TREE",
@@ -107,6 +108,9 @@ LEGACY_OPTION = define_code(
     "a Buildroot legacy option set to y (it selects BR2_LEGACY, which stops the build)")
 SET_TWICE = define_code(
     "W220", "set-twice", D, "a symbol assigned more than once; the last valid assignment wins")
+DEPENDENCY_LOOP = define_code(
+    "W221", "dependency-loop", D,
+    "a dependency loop in the Kconfig tree: reported, and values computed as Buildroot's conf does")
 
 # -- inputs -------------------------------------------------------------------------------------
 KCONFIG_PARSE = define_code(

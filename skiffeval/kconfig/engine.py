@@ -47,6 +47,7 @@ import kconfiglib
 
 from skiffeval.diagnostics import SkiffError, Span
 from skiffeval.kconfig import codes
+from skiffeval.kconfig.loops import DependencyLoop, dependency_loops, install_conf_rules, loops_checked_later
 from skiffeval.kconfig.suggest import NameIndex
 
 __all__ = [
@@ -116,9 +117,11 @@ class TreeSpec:
 class ParsedTree:
     """A parsed tree owned by the cache.  Use ``kconf`` only while holding ``lock``."""
 
-    def __init__(self, spec: TreeSpec, kconf: kconfiglib.Kconfig, parse_seconds: float, has_mainmenu: bool):
+    def __init__(self, spec: TreeSpec, kconf: kconfiglib.Kconfig, parse_seconds: float, has_mainmenu: bool,
+                 loops: tuple[DependencyLoop, ...] = ()):
         self.spec = spec
         self.kconf = kconf
+        self.loops = loops
         self.parse_seconds = parse_seconds
         self.lock = threading.RLock()
         self.title = kconf.mainmenu_text if has_mainmenu else spec.title
@@ -268,7 +271,9 @@ def _parse(spec: TreeSpec) -> ParsedTree:
         start = time.perf_counter()
         with scoped_environ(env), recursion_limit():
             try:
-                kconf = LiteralMacroKconfig(spec.kconfig, warn=False, warn_to_stderr=False)
+                with loops_checked_later():
+                    kconf = LiteralMacroKconfig(spec.kconfig, warn=False, warn_to_stderr=False)
+                found = dependency_loops(kconf)
             except kconfiglib.KconfigError as e:
                 raise _parse_error(str(e), spec) from None
             except OSError as e:
@@ -283,7 +288,9 @@ def _parse(spec: TreeSpec) -> ParsedTree:
             shutil.rmtree(private, ignore_errors=True)
     _PARSES += 1
     has_mainmenu = kconf.top_node.prompt[0] != "Main menu"
-    return ParsedTree(spec, kconf, seconds, has_mainmenu)
+    if found:
+        install_conf_rules()
+    return ParsedTree(spec, kconf, seconds, has_mainmenu, found)
 
 
 _LOCATION_RE = re.compile(r"^\s*(?P<file>[^\s:][^:]*):(?P<line>\d+):\s*(?:error:\s*)?(?P<msg>.*)$", re.M)

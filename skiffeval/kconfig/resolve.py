@@ -24,6 +24,7 @@ import attrs
 from skiffeval.diagnostics import Diagnostic, Span
 from skiffeval.kconfig.apply import apply_assignments
 from skiffeval.kconfig.engine import ParsedTree, TreeSpec, parse_count, parse_tree, recursion_limit
+from skiffeval.kconfig.loops import compute_in_conf_order, loop_diagnostic
 from skiffeval.kconfig.fragment import Assignment, Fragment, parse_fragment
 from skiffeval.kconfig.report import Report, build_report
 from skiffeval.kconfig.writer import config_text, config_values, min_config_text
@@ -94,10 +95,15 @@ def resolve(
             span = _remap(fragment, line, d.span) if d.span else None
             parse_diags.append(((index, line), dataclasses.replace(d, span=span)))
 
+    for i, loop in enumerate(tree.loops):  # the tree's own problems come first
+        parse_diags.append(((-1, i), loop_diagnostic(loop, tree.spec.srctree)))
+
     kconf = tree.kconf
     with tree.lock, recursion_limit():
         tree.reset(late_env or {})
         applied = apply_assignments(kconf, items)
+        if tree.loops:
+            compute_in_conf_order(kconf)
         config = config_text(kconf, tree.title)
         minimal = min_config_text(kconf)
         report = build_report(

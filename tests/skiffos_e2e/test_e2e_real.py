@@ -23,7 +23,7 @@ Compared, after ``e2e_helpers.normalize*`` (checkout and workspace paths versus 
 * ``final/buildroot`` — the ``.config`` of Buildroot's ``make defconfig`` that ``build_configs.sh``
   moves there — assignment by assignment (kconfiglib and Buildroot's conf differ in comments).
 
-The combinations are five chosen ones (``COMBOS``); ``SKIFFEVAL_TEST_SKIFFOS_CONFIGS`` gives
+The combinations are six chosen ones (``COMBOS``); ``SKIFFEVAL_TEST_SKIFFOS_CONFIGS`` gives
 others, separated by ``;`` (all are configured by SkiffOS at once, in parallel).
 """
 
@@ -57,7 +57,8 @@ pytestmark = [pytest.mark.skipif(not SKIFFOS, reason="SKIFFEVAL_TEST_SKIFFOS is 
 # ``SKIFFEVAL_TEST_SKIFFOS_CONFIGS`` replaces these with its own, separated by ';' (a sweep over
 # every board of a checkout, say), each a SKIFF_CONFIG value
 COMBOS = [c.strip() for c in os.environ.get("SKIFFEVAL_TEST_SKIFFOS_CONFIGS", "").split(";") if c.strip()] or [
-    "virt/qemu", "pi/4,skiff/core", "skiff/core,apps/docker", "intel/desktop,core/fedora", "pine64/phone"]
+    "virt/qemu", "pi/4,skiff/core", "skiff/core,apps/docker", "intel/desktop,core/fedora", "pine64/phone",
+    "pi/4,util/argon1"]  # (the last has a Kconfig dependency loop: docs/kconfig.md, "Dependency loops")
 
 
 def buildroot_tree() -> str | None:
