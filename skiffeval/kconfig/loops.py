@@ -53,7 +53,7 @@ def loops_checked_later() -> Iterator[None]:
 class DependencyLoop:
     """A dependency loop of a tree: its symbols (or choices) in order, each with where it is
     defined (a path as the tree names it, relative to ``srctree``, and a line); each one's
-    value depends on the one before it, and the first's on the last."""
+    value depends on the next one's, and the last's on the first's."""
 
     items: tuple[tuple[str, str, int], ...]
 
@@ -68,9 +68,9 @@ def dependency_loops(kconf: kconfiglib.Kconfig) -> tuple[DependencyLoop, ...]:
     """The dependency loops of a parsed tree: at most ten, and one for each group of symbols
     caught in loops, found the same way on every run.
 
-    A depth-first search over kconfiglib's dependency graph (``_dependents``: what a value
-    depends on, ``select`` and ``imply`` included), from the symbols in definition order and
-    to the dependents in name order.  Why not kconfiglib's own check: it walks sets, so which
+    A depth-first search over kconfiglib's dependency graph (a symbol's ``_dependents`` are
+    the symbols whose values depend on its value, through ``depends on``, ``select``, ``imply``
+    or a condition), from the symbols in definition order and to the dependents in name order.  Why not kconfiglib's own check: it walks sets, so which
     of two loops through a symbol it names changes from run to run, and a report must not.
     A choice's members depend on each other through the choice; kconfiglib's check accounts for
     that and this search takes the choice as one node, so every loop kconfiglib would refuse is
@@ -144,10 +144,10 @@ def loop_diagnostic(loop: DependencyLoop, srctree: str) -> Diagnostic:
         f"dependency loop: {' -> '.join(loop.names)} (each depends on the next, through 'depends on', "
         "'select' or a condition)",
         span(first[1], first[2]) if first else None,
-        help=("Buildroot's conf reports it too (\"recursive dependency detected!\") and goes on: a symbol "
-              "of the loop read while its own value is being computed counts as n; so does skiffeval",
-              "break the loop (often a 'select' that should be a 'depends on') to make the result not "
-              "depend on that rule"),
+        help=("Buildroot's conf reports it too (\"recursive dependency detected!\") and goes on; skiffeval "
+              "computes the values as conf does, in its order (docs/kconfig.md, \"Dependency loops\")",
+              "inside the loop that order decides values: break the loop (often a 'select' that should "
+              "be a 'depends on') to make them not depend on it"),
         related=tuple(Note(f"'{name}' is defined here", span(file, line)) for name, file, line in loop.items[1:]),
     )
 
@@ -227,7 +227,8 @@ def install_conf_rules() -> None:
 
 
 def _c_bucket(name: str) -> int:
-    """The bucket of ``name`` in ``conf``'s symbol table: 32-bit FNV-1 of its bytes, mod 9973."""
+    """The bucket of ``name`` in ``conf``'s symbol table: 32-bit FNV-1 of its bytes, mod 9973
+    (symbol names are ASCII, so C's signed ``char`` makes no difference)."""
     h = 2166136261
     for byte in name.encode():
         h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
