@@ -24,8 +24,8 @@ import attrs
 from skiffeval.diagnostics import Diagnostic, Span
 from skiffeval.kconfig.apply import apply_assignments
 from skiffeval.kconfig.engine import ParsedTree, TreeSpec, parse_count, parse_tree, recursion_limit
-from skiffeval.kconfig.loops import compute_in_conf_order, loop_diagnostic
 from skiffeval.kconfig.fragment import Assignment, Fragment, parse_fragment
+from skiffeval.kconfig.loops import compute_in_conf_order, loop_diagnostic
 from skiffeval.kconfig.report import Report, build_report
 from skiffeval.kconfig.writer import config_text, config_values, min_config_text
 
