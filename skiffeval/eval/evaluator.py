@@ -64,7 +64,7 @@ def parse_bytes(data: bytes, name: str, path: str | None = None) -> Any:
 
     return parse(data, name, path)
 
-__all__ = ["Evaluator", "SearchPathEntry", "run_deep", "parse_search_path"]
+__all__ = ["Evaluator", "SearchPathEntry", "run_deep", "parse_search_path", "attributes_here"]
 
 T = TypeVar("T")
 
@@ -331,9 +331,7 @@ class Evaluator:
             if name not in value.values:
                 help = did_you_mean_help(name, value.values)
                 if not help and value.values:
-                    names = value.names()
-                    shown = ", ".join(f"'{n}'" for n in names[:12]) + (", ..." if len(names) > 12 else "")
-                    help = [f"the attributes here are {shown}"]
+                    help = [attributes_here(value)]
                 raise SkiffError(
                     codes.BAD_CLI_ARGUMENT,
                     f"attribute '{name}' in selection path '{attr_path}' not found",
@@ -347,6 +345,13 @@ class Evaluator:
 
     def coerce_to_string(self, value: Any, span: Span | None = None, **kw: Any) -> tuple[str, frozenset]:
         return coerce_to_string(self, value, span, **kw)
+
+
+def attributes_here(value: Attrs) -> str:
+    """``the attributes here are 'a', 'b', ...`` (the first twelve): help for a person who has
+    to pick one of them, with -A or in an attribute path."""
+    names = value.names()
+    return "the attributes here are " + ", ".join(f"'{n}'" for n in names[:12]) + (", ..." if len(names) > 12 else "")
 
 
 def split_attr_path(text: str) -> list[str]:

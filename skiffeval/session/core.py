@@ -624,13 +624,12 @@ def skiffos_value(session: Session, root: str, config: str, *, workspace: str = 
 
 def _select_help(value: Any) -> str:
     """How to pick a derivation out of ``value``: with -A, among its attributes if it has some."""
+    from skiffeval.eval.evaluator import attributes_here
     from skiffeval.eval.values import Attrs
 
-    names = value.names() if type(value) is Attrs else []
-    if not names:
+    if type(value) is not Attrs or not value.values:
         return "select a derivation with -A ATTR (an attribute path), e.g. -A config"
-    shown = ", ".join(f"'{n}'" for n in names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
-    return f"select a derivation with -A ATTR; the attributes here are {shown}"
+    return f"select a derivation with -A ATTR; {attributes_here(value)}"
 
 
 def _display_label(session: Session, text: str) -> str:

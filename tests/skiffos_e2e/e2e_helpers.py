@@ -21,6 +21,7 @@ else is touched, so every other byte must match.
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import re
@@ -82,8 +83,6 @@ def stored_names(paths: Iterable[str], cwd: pathlib.Path | str, store: str) -> d
     expr = "[ " + " ".join(f'"${{{os.path.normpath(p)}}}"' for p in paths) + " ]"
     r = skiffeval(["eval", "--expr", expr, "--json"], cwd, store=store)
     assert r.code == 0, r.err
-    import json
-
     return {p: os.path.basename(t) for p, t in zip(paths, json.loads(r.out), strict=True)}
 
 
