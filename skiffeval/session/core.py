@@ -352,7 +352,8 @@ class Session:
 
     def _explain_failure(self, exc: Any) -> SkiffError:
         """A build failure in the domain's terms: a failed fetch is E158; a builder error whose
-        span names a file by its derivation label points at the file itself."""
+        span names a file by its derivation label, or a file of a store copy of the user's
+        files (a Kconfig file of an external tree), points at the file itself."""
         from skiffeval.session.codes import FETCH_FAILED
 
         first = exc.failures[0]
@@ -367,10 +368,17 @@ class Session:
             # a generated fragment (fragment { }, writeText): the call that made it
             exc.span = made_at[span.file]
             exc.notes.append(Note(f"line {span.line} of the generated '{span.file[1:-1]}'"))
-        elif span is not None and span.file in labels:
+        elif span is not None:
             from skiffeval.diagnostics import Source
 
-            path = labels[span.file]
+            origins = source_origins(self)
+            for folder, original in origins:  # a store copy named in the message, too
+                if folder in exc.message:
+                    exc.message = exc.message.replace(folder, self.evaluator.display_name(original))
+            path = labels.get(span.file) or _original_file(self, span.file, origins)
+            if path is None:
+                exc.span = span  # (a store file: still the place to look)
+                return exc
             try:
                 with open(path, encoding="utf-8") as f:
                     source = Source(self.evaluator.display_name(path), f.read(), path)
@@ -632,10 +640,41 @@ def _select_help(value: Any) -> str:
     return f"select a derivation with -A ATTR; {attributes_here(value)}"
 
 
-def _display_label(session: Session, text: str) -> str:
-    """A derivation's file label (``<layers/x>``, ``cat/name:rel``) as a path a person can open."""
+def _original_file(session: Session, text: str, origins: list[tuple[str, str]]) -> str | None:
+    """The user's file a derivation's file label (``<layers/x>``, ``cat/name:rel``) names, or
+    that a file of a store copy (``origins``, see ``source_origins``) is a copy of; else None."""
     path = session._system_host.labels.get(text) if session._system_host is not None else None
+    if path:
+        return path
+    for folder, original in origins:
+        if text.startswith(folder) and (len(text) == len(folder) or text[len(folder)] == "/"):
+            return original + text[len(folder):]
+    return None
+
+
+def _display_label(session: Session, text: str, origins: list[tuple[str, str]]) -> str:
+    """A file label or a file of a store copy as a path a person can open (``_original_file``)."""
+    path = _original_file(session, text, origins)
     return session.evaluator.display_name(path) if path else text
+
+
+def source_origins(session: Session) -> list[tuple[str, str]]:
+    """The folders of the store that are copies of the user's files, as (store path text,
+    original path), longest first: the sources this evaluation imported, and the folders of
+    built outputs that copy a source (external trees).  A diagnostic about a file of such a
+    copy (a Kconfig file of Buildroot's ``-kconfig`` view, of an external tree) then names the
+    file the user has."""
+    store = session.store
+    found = {str(store.real_path(sp)): path for (path, _view), sp in session._local_imports.items()}
+    io = getattr(session, "io", None)
+    if io is not None:
+        found.update(io.imported())
+    host = session._system_host
+    for (key, output, folder), path in (host.output_origins.items() if host is not None else ()):
+        realised = store.realisation(key)
+        if realised is not None and output in realised.outputs:
+            found[f"{store.real_path(realised.outputs[output])}/{folder}"] = path
+    return sorted(found.items(), key=lambda item: -len(item[0]))
 
 
 def resolved_report(session: Session, drv: Derivation, outputs: Mapping[str, StorePath]) -> dict | None:
@@ -651,9 +690,11 @@ def resolved_report(session: Session, drv: Derivation, outputs: Mapping[str, Sto
     # longest first, so a file's label is replaced before its folder's
     shown = sorted(((label, session.evaluator.display_name(path)) for label, path in labels.items()), key=lambda x: -len(x[0]))
 
+    origins = source_origins(session)
+
     def fix(obj: Any) -> Any:
         if isinstance(obj, dict):
-            return {k: (_display_label(session, v) if k == "file" and isinstance(v, str) else fix(v)) for k, v in obj.items()}
+            return {k: (_display_label(session, v, origins) if k == "file" and isinstance(v, str) else fix(v)) for k, v in obj.items()}
         if isinstance(obj, list):
             return [fix(x) for x in obj]
         if isinstance(obj, str) and ":" in obj:

@@ -37,6 +37,10 @@ class StoreIO(FileSystemIO):
         self.log = log if log is not None else InputLog()
         self._imported: dict[str, tuple[str, SourceRef]] = {}
 
+    def imported(self) -> dict[str, str]:
+        """The paths imported so far, by the store path text they became (text -> path)."""
+        return {text: path for path, (text, _ref) in self._imported.items()}
+
     def read_file(self, path: str) -> bytes:
         try:
             data = super().read_file(path)

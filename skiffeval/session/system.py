@@ -72,6 +72,9 @@ class SystemHost:
         self.validated: dict[int, Any] = {}
         # a derivation label such as '(f.conf)' -> where the derivation was made (for messages)
         self.label_spans: dict[str, Span] = {}
+        # (derivation key, output, folder in it) -> the absolute path that folder is a copy of
+        # (an external tree in the ``external`` output), to name a file of it in messages
+        self.output_origins: dict[tuple[str, str, str], str] = {}
 
 
 class _Spec:
@@ -363,6 +366,8 @@ class _SystemBuilder:
         if externals:
             external_drv = self.make("external", "br2-external", spec.text({"trees": externals}))
             add("external", external_drv)
+            for e in externals:
+                self.host.output_origins[(external_drv.key, "out", e["dir"])] = self.host.labels[e["file"]]
         # hooks
         spec = _Spec()
         hooks = self.sub_items("hooks", HOOK_KINDS, spec, "file")

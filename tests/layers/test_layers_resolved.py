@@ -13,7 +13,7 @@ import pytest
 import skiffeval.builders.resolve as resolve_builder
 from skiffeval.kconfig import Fragment, HostInfo, resolve_buildroot
 from skiffeval.session import resolved_report
-from tests.layers.helpers import build, cli, drv_named, json_diagnostics, output_of, prepare, write
+from tests.layers.helpers import build, build_error, cli, drv_named, json_diagnostics, output_of, prepare, write
 
 BOARD = "boards/problems.sk"
 STORE_PATH = re.compile(r"/\S*?/store/[0-9a-z]{26}-")
@@ -307,6 +307,47 @@ def test_a_one_line_text_fragment_is_reported_at_its_column(tmp_path):
     # the string is one source line: its lines are found in it, FOO after HTOP
     assert (w211["location"]["file"], w211["location"]["line"]) == ("board3.sk", 5)
     assert w211["location"]["column"] > len('    buildroot = [ "BR2_PACKAGE_HTOP=y')
+
+
+def test_a_dependency_loop_is_reported_at_the_checkout_files_not_the_store_copies(tmp_path):
+    """Kconfig files are read from store copies (the Buildroot tree's Kconfig view, the layers'
+    external trees); the report shown names the files the user has (W221 across both)."""
+    root = prepare(tmp_path)
+    with open(root / "mini-br/Config.in", "a") as f:
+        f.write('\nconfig BR2_LOOP_A\n\tbool "a"\n\tdepends on BR2_PACKAGE_LOOP_B\n')
+    with open(root / "lib/fx/base/external/Config.in", "a") as f:
+        f.write('\nconfig BR2_PACKAGE_LOOP_B\n\tbool "b"\n\tdepends on BR2_LOOP_A\n')
+    s, outcome = build(root, BOARD, "resolved")
+    drv = drv_named(s, "problems-resolved")
+    report = resolved_report(s, drv, outcome.result.outputs[drv.key])
+    [loop] = [d for d in report["diagnostics"] if d["code"] == "W221"]
+    assert "BR2_LOOP_A" in loop["message"] and "BR2_PACKAGE_LOOP_B" in loop["message"]
+    places = [(loop["location"]["file"], loop["location"]["line"])]
+    places += [(n["location"]["file"], n["location"]["line"]) for n in loop["related"]]
+    mini_lines = (root / "mini-br/Config.in").read_text().splitlines()
+    ext_lines = (root / "lib/fx/base/external/Config.in").read_text().splitlines()
+    assert sorted(places) == sorted([
+        ("lib/fx/base/external/Config.in", ext_lines.index("config BR2_PACKAGE_LOOP_B") + 1),
+        ("mini-br/Config.in", mini_lines.index("config BR2_LOOP_A") + 1),
+    ])
+    # the report in the store keeps the store copies: it is the same for every checkout
+    stored = json.loads((pathlib.Path(s.store.real_path(outcome.result.outputs[drv.key]["report"])) / "report.json").read_text())
+    [kept] = [d for d in stored["diagnostics"] if d["code"] == "W221"]
+    assert STORE_PATH.match(kept["location"]["file"])
+
+
+@pytest.mark.parametrize("tree", ["mini-br/Config.in", "lib/fx/base/external/Config.in"])
+def test_a_kconfig_syntax_error_is_located_in_the_checkout(tmp_path, tree):
+    """The resolution parses store copies; the error names the user's file and line (it used
+    to lose its place: the build failure kept only the store's path, and no span)."""
+    root = prepare(tmp_path)
+    with open(root / tree, "a") as f:
+        f.write('\nconfig BR2_BROKEN\n\tbool "b"\n\tdepends on (\n')
+    exc = build_error(root, BOARD, "resolved")
+    assert exc.code.code == "E230"
+    assert (exc.span.file, exc.span.line) == (tree, len((root / tree).read_text().splitlines()))
+    assert "cannot parse the Kconfig tree 'mini-br/Config.in': couldn't parse 'depends on ('" in exc.message
+    assert "/store/" not in exc.message
 
 
 def _instantiate(root: pathlib.Path, *attrs_: str):
