@@ -37,6 +37,9 @@ def layers_command(target: str, show_all: bool, ctx: Context) -> None:
             ctx.output.result(f"{e.name.ljust(width)}{e.description}")
         for s in listing.systems:
             ctx.output.result(f"\nsystem {s.name} ({s.file}): {', '.join(s.layers)}")
+    from skiffeval.cli.cmd_build import _unique
+
+    ctx.output.diagnostics(_unique(ctx.session.warnings))  # (e.g. W153: a layer shadowed by its name)
     ctx.output.diagnostics(listing.errors)
     if listing.errors:
         raise SkiffError(BAD_LAYER, f"{len(listing.errors)} file{'s' if len(listing.errors) > 1 else ''} could not be listed (see above)")

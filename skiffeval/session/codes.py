@@ -24,3 +24,5 @@ OVERRIDE_DIFFERS = define_code("W150", "override-differs", D, "an overridden inp
 SET_TWICE = define_code("W151", "set-twice", D, "a symbol or file set by more than one layer")
 BUILD_DIR_ELSEWHERE = define_code("W152", "build-dir-elsewhere", D,
                                   "the kept build directory holds another configuration's build than the image a command runs on")
+LAYER_SHADOWED = define_code("W153", "layer-shadowed", D,
+                             "a layer not applied because a layer of the same name defined elsewhere came first")

@@ -145,6 +145,7 @@ class Session:
             from skiffeval.session.system import SystemHost, system_builtins
 
             host = self._system_host = SystemHost(self.table, self.host_info, self._override, self._source)
+            host.warnings = self.warnings
             registries = [derivation_builtins(self.table), layer_builtins(), system_builtins(host), skiffos_builtins(host, self.warnings)]
             self.io = StoreIO(self.store, self.inputs)
             self._evaluator = Evaluator(self.io, self.search_path, registries, display_root=self.options.cwd)

@@ -19,13 +19,13 @@ from typing import Any, Iterable
 
 import attrs
 
-from skiffeval.diagnostics import Note, SkiffError, Span, did_you_mean_help
+from skiffeval.diagnostics import Diagnostic, Note, Severity, SkiffError, Span, did_you_mean_help
 from skiffeval.eval.builtins.registry import Registry, builtin
 from skiffeval.eval.runtime import expect_attrs
 from skiffeval.eval.values import Attrs, CStr, PathValue, force
-from skiffeval.session.codes import BAD_FRAGMENT, BAD_LAYER, BAD_LAYER_NAME, LAYER_CYCLE, PATH_ESCAPE
+from skiffeval.session.codes import BAD_FRAGMENT, BAD_LAYER, BAD_LAYER_NAME, LAYER_CYCLE, LAYER_SHADOWED, PATH_ESCAPE
 
-__all__ = ["FIELDS", "Layer", "layer_builtins", "order_layers", "as_layer", "LAYER_NAME_RE"]
+__all__ = ["FIELDS", "Layer", "layer_builtins", "order_layers", "as_layer", "shadowed_layer_warning", "LAYER_NAME_RE"]
 
 LAYER_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*/[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
 
@@ -297,10 +297,18 @@ def _describe(value: Any) -> str:
     return describe(value)
 
 
-def order_layers(roots: Iterable[tuple[Any, Span | None]], validated: dict[int, Any] | None = None) -> list[Layer]:
-    """Depth-first post-order over ``depends`` (declaration order, first occurrence kept)."""
+def order_layers(roots: Iterable[tuple[Any, Span | None]], validated: dict[int, Any] | None = None,
+                 shadowed: list[tuple[Layer, Layer]] | None = None) -> list[Layer]:
+    """Depth-first post-order over ``depends`` (declaration order, first occurrence kept).
+
+    A later occurrence of a name written in another ``layer { }`` than the one kept (another
+    file, or another place in one) is a different layer dropped: ``(kept, dropped)`` goes to
+    ``shadowed``, once per place.  The same ``layer { }`` reached twice, whatever its options,
+    is the layer met again (docs/layers.md, "Ordering")."""
     ordered: list[Layer] = []
     seen: set[str] = set()
+    kept: dict[str, Layer] = {}
+    reported: set[tuple[str, Any]] = set()
     stack_names: list[str] = []
     stack_spans: list[Span | None] = []
 
@@ -316,6 +324,13 @@ def order_layers(roots: Iterable[tuple[Any, Span | None]], validated: dict[int, 
                 notes=[Note(f"'{n}' is needed here", s) for n, s in zip(stack_names[start:], stack_spans[start:]) if s],
             )
         if layer.name in seen:
+            if shadowed is not None:
+                first = kept[layer.name]
+                place = _defined_at(layer)
+                if first.value is not layer.value and place is not None and place != _defined_at(first) \
+                        and (layer.name, place) not in reported:
+                    reported.add((layer.name, place))
+                    shadowed.append((first, layer))
             return
         stack_names.append(layer.name)
         stack_spans.append(span)
@@ -325,8 +340,29 @@ def order_layers(roots: Iterable[tuple[Any, Span | None]], validated: dict[int, 
         stack_spans.pop()
         if layer.name not in seen:
             seen.add(layer.name)
+            kept[layer.name] = layer
             ordered.append(layer)
 
     for value, span in roots:
         visit(value, span)
     return ordered
+
+
+def _defined_at(layer: Layer) -> tuple[str, int, int] | None:
+    """Where a layer's ``name`` is written (file, line, column): which ``layer { }`` made it."""
+    span = layer.value.span_of("name")
+    return (span.file, span.line, span.col) if span is not None else None
+
+
+def shadowed_layer_warning(kept: Layer, dropped: Layer, system: str) -> Diagnostic:
+    """W153: a layer of the same name as one already placed, defined elsewhere, not applied."""
+    return Diagnostic(
+        Severity.WARNING,
+        LAYER_SHADOWED,
+        f"layer '{dropped.name}' defined here is not applied to system '{system}': a layer of that name "
+        "defined elsewhere came first, and layers are told apart by name",
+        dropped.value.span_of("name"),
+        help=("the first occurrence of a name is kept (docs/layers.md, \"Ordering\"): give one of them another "
+              "name, or use the same layer file in both places",),
+        related=(Note("the layer applied is defined here", kept.value.span_of("name")),),
+    )

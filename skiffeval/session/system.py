@@ -30,7 +30,7 @@ import stat
 from typing import Any, Callable
 
 from skiffeval.derivation import FixedOutput
-from skiffeval.diagnostics import Note, SkiffError, Span, did_you_mean_help
+from skiffeval.diagnostics import Diagnostic, Note, SkiffError, Span, did_you_mean_help
 from skiffeval.eval.builtins.registry import Registry, builtin
 from skiffeval.eval.errors import type_error
 from skiffeval.eval.runtime import coerce_to_string, expect_attrs, expect_plain_string
@@ -38,7 +38,7 @@ from skiffeval.eval.values import Attrs, CStr, PathValue, Thunk, force
 from skiffeval.kconfig import render_fragment_value
 from skiffeval.session.codes import BAD_EXTERNAL, BAD_FILES, BAD_FRAGMENT, BAD_LAYER, BAD_SYSTEM, NO_BUILDROOT
 from skiffeval.session.drvs import DrvTable, Text
-from skiffeval.session.layers import HOOK_KINDS, PATCH_KINDS, Layer, order_layers
+from skiffeval.session.layers import HOOK_KINDS, PATCH_KINDS, Layer, order_layers, shadowed_layer_warning
 
 __all__ = ["system_builtins", "SystemHost"]
 
@@ -72,6 +72,8 @@ class SystemHost:
         self.validated: dict[int, Any] = {}
         # a derivation label such as '(f.conf)' -> where the derivation was made (for messages)
         self.label_spans: dict[str, Span] = {}
+        # warnings of the evaluation (the session's list: printed, and kept by the evaluation cache)
+        self.warnings: list[Diagnostic] = []
         # (derivation key, output, folder in it) -> the absolute path that folder is a copy of
         # (an external tree in the ``external`` output), to name a file of it in messages
         self.output_origins: dict[tuple[str, str, str], str] = {}
@@ -601,7 +603,9 @@ def system_builtins(host: SystemHost) -> Registry:
         layers_span = spec.span_of("layers") or span
         if type(layers_value) is not tuple:
             raise SkiffError(BAD_SYSTEM, f"'layers' of a system must be a list of layers, found {_describe(layers_value)}", layers_span)
-        layers = order_layers([(v, layers_span) for v in layers_value], host.validated)
+        shadowed: list[tuple[Layer, Layer]] = []
+        layers = order_layers([(v, layers_span) for v in layers_value], host.validated, shadowed)
+        host.warnings.extend(shadowed_layer_warning(kept, dropped, name) for kept, dropped in shadowed)
         host.systems[name] = layers
         from skiffeval.session.commands import layer_commands
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.layers.helpers import FIXTURES, build, output_of, session, write
+from tests.layers.helpers import FIXTURES, build, cli, output_of, session, write
 
 ORDER = ("ord/c", "ord/d", "ord/a", "ord/e", "ord/b")
 
@@ -79,6 +79,52 @@ def test_the_first_occurrence_of_a_name_wins_even_with_other_options(tmp_path):
     text = (output_of(s, outcome, "config") / "defconfig").read_text()
     assert 'BR2_TARGET_GENERIC_HOSTNAME="one"' in text
     assert '"two"' not in text
+
+
+def test_the_same_layer_met_again_is_not_a_warning(tmp_path):
+    s, _ = build(FIXTURES, "boards/order.sk", "config", store_dir=str(tmp_path / "store"))
+    assert [w for w in s.warnings if w.code.code == "W153"] == []  # ord/c and ord/d are met twice
+    write(tmp_path, {"board.sk": f"""
+        let base = import {FIXTURES}/lib/fx/base.sk;
+        in system {{ layers = [ (base {{ hostname = "one"; }}) (base {{ hostname = "two"; }}) ]; }}
+    """})
+    s, _ = build(tmp_path, "board.sk", "config")
+    assert [w for w in s.warnings if w.code.code == "W153"] == []  # one layer { }, other options
+
+
+def test_another_layer_of_a_name_already_placed_is_a_warning(tmp_path):
+    """Two different ``layer { }`` of one name: the second is dropped, and W153 says so at its
+    definition, with the one applied as the related place (once, however often it is met)."""
+    write(tmp_path, {
+        "a.sk": '{ }: layer { name = "x/a"; buildroot = [ "BR2_PACKAGE_HTOP=y" ]; }\n',
+        "other/a.sk": '{ }:\nlayer {\n  name = "x/a";\n  buildroot = [ "BR2_PACKAGE_FOO=y" ];\n}\n',
+        "b.sk": '{ }: layer { name = "x/b"; depends = [ (import ./other/a.sk { }) (import ./a.sk { }) ]; }\n',
+        "board.sk": f'system {{ buildroot = {FIXTURES}/mini-br; layers = [ (import ./a.sk {{ }}) (import ./b.sk {{ }}) (import ./other/a.sk {{ }}) ]; }}\n',
+    })
+    s, outcome = build(tmp_path, "board.sk", "config")
+    [w] = [w for w in s.warnings if w.code.code == "W153"]
+    assert w.severity.value == "warning"
+    assert (w.span.file, w.span.line, w.span.col) == ("other/a.sk", 3, 3)
+    assert w.message.startswith("layer 'x/a' defined here is not applied to system 'system'")
+    [related] = w.related
+    assert (related.span.file, related.span.line, related.span.col) == ("a.sk", 1, 14)
+    text = (output_of(s, outcome, "config") / "defconfig").read_text()
+    assert "BR2_PACKAGE_HTOP=y" in text and "BR2_PACKAGE_FOO" not in text  # the first is applied
+
+
+def test_the_warning_is_printed_by_build_also_from_the_evaluation_cache_and_by_layers(tmp_path):
+    write(tmp_path, {
+        "a.sk": '{ }: layer { name = "x/a"; }\n',
+        "a2.sk": '{ }: layer { name = "x/a"; description = "another"; }\n',
+        "board.sk": f'system {{ buildroot = {FIXTURES}/mini-br; layers = [ (import ./a.sk {{ }}) (import ./a2.sk {{ }}) ]; }}\n',
+    })
+    for again in (False, True):  # the second run is the evaluation cache's
+        result = cli(["build", "board.sk", "-A", "config", "--no-out-link", "-v"], tmp_path)
+        assert result.code == 0, result.err
+        assert ("evaluation cache: nothing the last evaluation read has changed" in result.err) is again
+        assert "a2.sk:1:14: warning[W153]: layer 'x/a' defined here is not applied" in result.err
+    result = cli(["layers", "board.sk"], tmp_path)
+    assert result.code == 0 and "warning[W153]" in result.err
 
 
 # ---------------------------------------------------------------------------------------------
