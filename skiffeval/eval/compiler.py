@@ -198,6 +198,11 @@ class Compiler:
             # nothing (its elements stay lazy), so it is made at once rather than behind a
             # thunk.  Not while a frame is being filled: it could read a slot not yet there.
             return self.compile(node, scope)
+        if (isinstance(node, ast.Select) and node.default is None and len(node.path) == 1
+                and isinstance(node.path[0], str) and isinstance(node.expr, ast.Var)):
+            kind, where = self._resolve(node.expr.name, scope)
+            if kind == "local" and where[0] <= 2 and not (filling and where[0] == 0):
+                return _eager_select(where[0], where[1], node.path[0], self.compile(node, scope), origin)
         return thunk_maker(self.compile(node, scope), origin)
 
     # -- leaves ----------------------------------------------------------------------------
@@ -734,6 +739,28 @@ def _select_local(depth: int, index: int, name: str, nspan: Span) -> Code:
         return x.force() if type(x) is Thunk else x
 
     return (select0, select1, select2)[depth]
+
+
+def _eager_select(depth: int, index: int, name: str, code: Code, origin: Any) -> Code:
+    """The maker of ``x.name`` (``x`` a variable of one of the three innermost scopes) as a
+    lazy value: when ``x`` is already an attribute set that has ``name``, the selection cannot
+    fail or loop, and its value is the attribute's own (a thunk stays a thunk, shared: a
+    selection is that value, as in Nix).  Otherwise a thunk of ``code``, as any expression.
+
+    Why: ``{ b = acc.a; c = acc.b; }`` over an accumulator forced by ``foldl'`` is the shape
+    of layered configurations; a thunk each, forced later, was two objects and a call."""
+
+    def select(env: Any) -> Any:
+        v = env[index] if depth == 0 else env[0][index] if depth == 1 else env[0][0][index]
+        if type(v) is Thunk and v.code is None:
+            v = v.value
+        if type(v) is Attrs:
+            x = v.values.get(name, _MISSING)
+            if x is not _MISSING:
+                return x
+        return Thunk(code, env, origin)
+
+    return select
 
 
 def _apply_primop(ev: Evaluator, op: PrimOp, arg: Code, span: Span) -> Code:
