@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -207,6 +208,10 @@ def build_outputs(
             runner(ctx)
         except SkiffError as e:
             raise _failure(drv, log, e.message, e) from None
+        except RecursionError:  # the tree walks recurse once per folder level
+            raise _failure(drv, log, f"a tree it works on is nested too deeply (more than about "
+                                     f"{sys.getrecursionlimit() - 100} folders inside each other), "
+                                     "or the builder called itself without end") from None
         except Exception as e:  # a builtin builder's bug or an OS error: still a failed build
             raise _failure(drv, log, f"{type(e).__name__}: {e}") from None
         log.close()

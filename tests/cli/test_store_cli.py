@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,26 @@ def test_a_store_another_user_owns_is_not_called_corrupt(tmp_path: Path, monkeyp
     r = sk(["build", "board.sk"], cwd)
     assert r.code == 1
     assert f"error[E124]: cannot use '{cwd / 'store'}' as a store: Permission denied ('{meta}')" in r.err, r.err
+
+
+def test_a_tree_nested_too_deeply_to_copy_is_a_clear_build_failure(tmp_path: Path) -> None:
+    """A source 1,200 folders deep enters the store (evaluation runs with a deep stack), but an
+    in-process builder that walks it cannot: the failure says why, not "RecursionError"."""
+    fd = os.open(tmp_path, os.O_RDONLY)
+    os.mkdir("tree", dir_fd=fd)
+    for _ in range(1200):
+        inner = os.open("tree" if _ == 0 else "a", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+        os.mkdir("a", dir_fd=fd)
+    os.close(fd)
+    (tmp_path / "d.sk").write_text('derivation { name = "d"; builder = "builtin:copy"; src = "${./tree}"; }\n')
+    result = run(["build", "d.sk", "--no-out-link"], cwd=tmp_path)
+    assert result.code == 1, result.err
+    assert "failed: a tree it works on is nested too deeply (more than about" in result.err
+    assert "RecursionError" not in result.err
+    store = tmp_path / "store"
+    assert not [p for p in os.listdir(store) if p.endswith("-d")]  # no output left behind
+    # (Python's own tree removal recurses too: leave nothing for pytest's clean-up to trip on)
+    subprocess.run(["chmod", "-R", "u+w", str(tmp_path)], check=True)
+    subprocess.run(["rm", "-rf", str(tmp_path / "tree"), str(store)], check=True)
