@@ -204,6 +204,38 @@ def test_generated_programs_agree_with_nix(batch: list[str]) -> None:
         assert a == e, f"program {p!r}: skiffeval {a!r} != nix {e!r}"
 
 
+def selections() -> st.SearchStrategy[str]:
+    """Selections bound lazily (``{ v = s.name; }``) from a set that may or may not have the
+    name, read in a function, a ``let`` and a ``rec`` set, and forced only where the name is
+    there: the names and values must be Nix's (``compiler._eager_select`` keeps them lazy)."""
+
+    def build(t):
+        s, names, how = t
+        binds = " ".join(f'"v{i}" = s."{n}";' for i, n in enumerate(names))
+        made = {
+            "function": f"let f = s: {{ {binds} }}; in f ({s})",
+            "let": f"let s = {s}; in {{ {binds} }}",
+            "rec": f"rec {{ {binds} s = {s}; }}",
+            "fold": f"builtins.foldl' (s: _: {{ {binds} }} // s) ({s}) [ 1 2 ]",
+        }[how]
+        checks = " ".join(f'(if s ? "{n}" then t."v{i}" else null)' for i, n in enumerate(names))
+        return f"let s = {s}; t = {made}; in [ (builtins.attrNames t) {checks} ]"
+
+    return st.tuples(attrsets(1), st.lists(st.sampled_from(NAMES), max_size=4),
+                     st.sampled_from(["function", "let", "rec", "fold"])).map(build)
+
+
+@requires_nix
+@settings(max_examples=30)
+@given(st.lists(selections(), min_size=1, max_size=20))
+def test_lazy_selections_agree_with_nix(batch: list[str]) -> None:
+    program = "[\n" + "\n".join(f"  ({p})" for p in batch) + "\n]\n"
+    expected = nix_json(program)
+    actual = ours(program)
+    for p, a, e in zip(batch, actual, expected):
+        assert a == e, f"program {p!r}: skiffeval {a!r} != nix {e!r}"
+
+
 FAILING = [
     '1 + "a"',
     "{ a = 1; }.b",
