@@ -91,6 +91,7 @@ class Session:
         self.inputs = InputLog()  # what evaluation read (for the evaluation cache)
         self._inputs_seen: set[str] = set()  # the names --override-input could have replaced
         self._local_imports: dict[tuple[str, str], StorePath] = {}  # (directory, view or "") -> its store path
+        self.io: Any = None  # the evaluator's StoreIO, made with the evaluator
         self.query_recs: dict[str, Any] = {}  # key -> the query record of a derivation made here (drvindex.rec_of)
         self.display_labels: dict[str, str] = {}  # file label -> display path, kept by the evaluation cache
 
@@ -667,9 +668,8 @@ def source_origins(session: Session) -> list[tuple[str, str]]:
     file the user has."""
     store = session.store
     found = {str(store.real_path(sp)): path for (path, _view), sp in session._local_imports.items()}
-    io = getattr(session, "io", None)
-    if io is not None:
-        found.update(io.imported())
+    if session.io is not None:
+        found.update(session.io.imported())
     host = session._system_host
     for (key, output, folder), path in (host.output_origins.items() if host is not None else ()):
         realised = store.realisation(key)
