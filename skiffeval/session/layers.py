@@ -35,6 +35,7 @@ FIELDS: dict[str, str] = {
     "description": "a string",
     "depends": "a list of layers",
     "unlisted": "a boolean",
+    "replaces": "a boolean (true: this layer takes the place of the other layers of its name)",
     "buildroot": "a list of fragments (files, attribute sets or text)",
     "kernel": "a list of fragments",
     "uboot": "a list of fragments",
@@ -224,7 +225,7 @@ def validate_fields(layer: Layer) -> None:
             continue
         if field == "description" and type(value) not in _STR:
             raise _wrong_type(field, value, span, name)
-        elif field == "unlisted" and type(value) is not bool:
+        elif field in ("unlisted", "replaces") and type(value) is not bool:
             raise _wrong_type(field, value, span, name)
         elif field in ("buildroot", "kernel", "uboot", "busybox"):
             _check_items(name, field, value, span, _fragment_item)
@@ -303,7 +304,8 @@ def order_layers(roots: Iterable[tuple[Any, Span | None]], validated: dict[int, 
 
     A later occurrence of a name written in another ``layer { }`` than the one kept (another
     file, or another place in one) is a different layer dropped: ``(kept, dropped)`` goes to
-    ``shadowed``, once per place.  The same ``layer { }`` reached twice, whatever its options,
+    ``shadowed``, once per place, unless the one kept says ``replaces = true`` (it is meant to
+    take their place).  The same ``layer { }`` reached twice, whatever its options,
     is the layer met again (docs/layers.md, "Ordering")."""
     ordered: list[Layer] = []
     seen: set[str] = set()
@@ -328,7 +330,7 @@ def order_layers(roots: Iterable[tuple[Any, Span | None]], validated: dict[int, 
                 first = kept[layer.name]
                 place = _defined_at(layer)
                 if first.value is not layer.value and place is not None and place != _defined_at(first) \
-                        and (layer.name, place) not in reported:
+                        and (layer.name, place) not in reported and force(first.value.values.get("replaces")) is not True:
                     reported.add((layer.name, place))
                     shadowed.append((first, layer))
             return
@@ -363,6 +365,7 @@ def shadowed_layer_warning(kept: Layer, dropped: Layer, system: str) -> Diagnost
         "defined elsewhere came first, and layers are told apart by name",
         dropped.value.span_of("name"),
         help=("the first occurrence of a name is kept (docs/layers.md, \"Ordering\"): give one of them another "
-              "name, or use the same layer file in both places",),
+              "name, or use the same layer file in both places",
+              "if the layer applied is meant to take this one's place, say so in it: replaces = true;"),
         related=(Note("the layer applied is defined here", kept.value.span_of("name")),),
     )

@@ -112,6 +112,24 @@ def test_another_layer_of_a_name_already_placed_is_a_warning(tmp_path):
     assert "BR2_PACKAGE_HTOP=y" in text and "BR2_PACKAGE_FOO" not in text  # the first is applied
 
 
+def test_a_layer_meant_to_take_the_place_of_another_says_so_and_is_not_warned_about(tmp_path):
+    write(tmp_path, {
+        "mine.sk": '{ }: layer { name = "x/a"; replaces = true; buildroot = [ "BR2_PACKAGE_HTOP=y" ]; }\n',
+        "theirs.sk": '{ }: layer { name = "x/a"; buildroot = [ "BR2_PACKAGE_FOO=y" ]; }\n',
+        "b.sk": '{ }: layer { name = "x/b"; depends = [ (import ./theirs.sk { }) ]; }\n',
+        "board.sk": f'system {{ buildroot = {FIXTURES}/mini-br; layers = [ (import ./mine.sk {{ }}) (import ./b.sk {{ }}) ]; }}\n',
+    })
+    s, outcome = build(tmp_path, "board.sk", "config")
+    assert [w for w in s.warnings if w.code.code == "W153"] == []
+    text = (output_of(s, outcome, "config") / "defconfig").read_text()
+    assert "BR2_PACKAGE_HTOP=y" in text and "BR2_PACKAGE_FOO" not in text
+    # without it, the warning says how to mean it
+    write(tmp_path, {"mine.sk": '{ }: layer { name = "x/a"; buildroot = [ "BR2_PACKAGE_HTOP=y" ]; }\n'})
+    s, _ = build(tmp_path, "board.sk", "config")
+    [w] = [w for w in s.warnings if w.code.code == "W153"]
+    assert any("replaces = true;" in h for h in w.help)
+
+
 def test_the_warning_is_printed_by_build_also_from_the_evaluation_cache_and_by_layers(tmp_path):
     write(tmp_path, {
         "a.sk": '{ }: layer { name = "x/a"; }\n',
