@@ -349,21 +349,30 @@ class SourceWalk:
         xs.append(b"d" + u64(len(kept)))
         lstat = os.lstat
         size = hits = 0
-        for name in kept:
-            child = path + b"/" + name
-            st = lstat(child)
-            if st.st_mode & _S_IFMT == _S_IFDIR:
-                xs.append(u64(len(name)) + name)
-                self._dir(child, name if rel == b"." else rel + b"/" + name, st)
-                continue
-            hit = old.get(name)
-            if hit is not None and hit[0] == (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns):
-                new[name] = hit
-                xs.append(hit[1])
-                size += st.st_size
-                hits += 1
-            else:
-                self._other(child, name, st, old, new)
+        # each entry is looked up in the open folder (``lstat(name, dir_fd=…)``), not by its full
+        # path from the root: 10-15% less time in ``lstat`` (docs/performance.md, "Store")
+        try:
+            dfd = os.open(path, _DIR_FLAGS)
+        except OSError:  # (no read permission, no descriptors left: by full path)
+            dfd = None
+        try:
+            for name in kept:
+                st = lstat(name, dir_fd=dfd) if dfd is not None else lstat(path + b"/" + name)
+                if st.st_mode & _S_IFMT == _S_IFDIR:
+                    xs.append(u64(len(name)) + name)
+                    self._dir(path + b"/" + name, name if rel == b"." else rel + b"/" + name, st)
+                    continue
+                hit = old.get(name)
+                if hit is not None and hit[0] == (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns):
+                    new[name] = hit
+                    xs.append(hit[1])
+                    size += st.st_size
+                    hits += 1
+                else:
+                    self._other(path + b"/" + name, name, st, old, new)
+        finally:
+            if dfd is not None:
+                os.close(dfd)
         self.size += size
         self.files += hits
 
@@ -393,6 +402,7 @@ class SourceWalk:
 
 
 _EMPTY: dict[bytes, Any] = {}
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _LISTING = b"/"  # the key of a directory's own listing in its stat-cache entry
 
 

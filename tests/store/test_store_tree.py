@@ -116,6 +116,26 @@ def test_reference_scanning_across_chunks(tmp_path: Path) -> None:
         OutputScan(b"1" * 26, {}).hash(tmp_path / "g")
 
 
+def test_a_folder_that_cannot_be_opened_is_walked_by_full_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The source walk looks entries up in the open folder; where a folder cannot be opened
+    (no read permission, no descriptors left) it takes full paths, with the same result."""
+    t = make_tree(tmp_path / "t")
+    base = hash_tree(t)
+    real_open = os.open
+    opened: list[bytes] = []
+
+    def refuse(path, flags, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if flags & os.O_DIRECTORY:
+            opened.append(path)
+            raise OSError(24, "Too many open files")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
+    walk = SourceWalk({}, now_ns=time.time_ns())
+    assert walk.hash(t).xxh_manifest == base.xxh_manifest
+    assert len(opened) >= 3  # the top and its folders were tried
+
+
 def test_stat_cache_answers_and_invalidates(tmp_path: Path) -> None:
     t = make_tree(tmp_path / "t")
     f = t / "a" / "b" / "f.txt"
