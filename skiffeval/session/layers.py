@@ -364,8 +364,11 @@ def shadowed_layer_warning(kept: Layer, dropped: Layer, system: str) -> Diagnost
         f"layer '{dropped.name}' defined here is not applied to system '{system}': a layer of that name "
         "defined elsewhere came first, and layers are told apart by name",
         dropped.value.span_of("name"),
-        help=("the first occurrence of a name is kept (docs/layers.md, \"Ordering\"): give one of them another "
-              "name, or use the same layer file in both places",
-              "if the layer applied is meant to take this one's place, say so in it: replaces = true;"),
+        help=(("this layer says 'replaces = true', but the other came first: list this one before the layers "
+               "that depend on the other (the first occurrence of a name is kept)",)
+              if force(dropped.value.values.get("replaces")) is True else
+              ("the first occurrence of a name is kept (docs/layers.md, \"Ordering\"): give one of them another "
+               "name, or use the same layer file in both places",
+               "if the layer applied is meant to take this one's place, say so in it: replaces = true;")),
         related=(Note("the layer applied is defined here", kept.value.span_of("name")),),
     )

@@ -128,6 +128,16 @@ def test_a_layer_meant_to_take_the_place_of_another_says_so_and_is_not_warned_ab
     s, _ = build(tmp_path, "board.sk", "config")
     [w] = [w for w in s.warnings if w.code.code == "W153"]
     assert any("replaces = true;" in h for h in w.help)
+    # said, but listed after the layer that brings the other: that one is kept, and W153 says why
+    write(tmp_path, {
+        "mine.sk": '{ }: layer { name = "x/a"; replaces = true; buildroot = [ "BR2_PACKAGE_HTOP=y" ]; }\n',
+        "board.sk": f'system {{ buildroot = {FIXTURES}/mini-br; layers = [ (import ./b.sk {{ }}) (import ./mine.sk {{ }}) ]; }}\n',
+    })
+    s, _ = build(tmp_path, "board.sk", "config")
+    [w] = [w for w in s.warnings if w.code.code == "W153"]
+    assert w.span.file == "mine.sk"
+    assert w.help == ("this layer says 'replaces = true', but the other came first: list this one before the layers "
+                      "that depend on the other (the first occurrence of a name is kept)",)
 
 
 def test_the_warning_is_printed_by_build_also_from_the_evaluation_cache_and_by_layers(tmp_path):
