@@ -76,8 +76,26 @@ def run() -> None:
     os._exit(code)
 
 
+# Python calls the command line allows in a row (``sys.setrecursionlimit``, raised for the
+# run): the store's tree walks (hashing, copying, scanning outputs, removing) recurse once per
+# folder level, and a tree whose paths the system can still name (PATH_MAX, 4,096 bytes) is at
+# most ~2,048 levels deep.  CPython 3.11 runs Python-to-Python calls without growing the C
+# stack, so the limit only has to leave room; the evaluation runs deeper still (``run_deep``).
+RECURSION_LIMIT = 10_000
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status (the recursion limit is raised to
+    ``RECURSION_LIMIT`` while it runs, and put back)."""
+    old_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
+    try:
+        return _main(argv)
+    finally:
+        sys.setrecursionlimit(old_limit)
+
+
+def _main(argv: list[str] | None) -> int:
     from skiffeval.cli.app import app
     from skiffeval.cli.output import flush_pending
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -35,6 +36,15 @@ def fail(ctx: BuildContext) -> None:
     for i in range(40):
         ctx.log.write(f"step {i}\n")
     raise RuntimeError("the builder gave up")
+
+
+@register_builder("test-deep")
+def deep(ctx: BuildContext) -> None:
+    """Walks a made-up tree one call per level, deeper than the recursion limit allows."""
+    def down(level: int) -> int:
+        return level if level > sys.getrecursionlimit() else down(level + 1)
+
+    down(0)
 
 
 MEETING = threading.Barrier(4, timeout=60)
@@ -129,6 +139,15 @@ def test_failing_builder_registers_nothing(store: LocalStore) -> None:
     assert {n for n in new if not n.endswith(".drv")} == {err.result.outputs[ok.key]["out"].basename}
     assert store.realisation(bad.key) is None
     assert store.verify(check_contents=True).ok and not store.verify().garbage
+
+
+def test_a_builder_out_of_recursion_says_the_tree_is_too_deep(store: LocalStore) -> None:
+    drv = Derivation(name="deep", builder="builtin:test-deep", env={"out": "${outputs.out}"})
+    with pytest.raises(RealizeError) as e:
+        realize(store, [drv], graph=[drv])
+    assert e.value.code.code == "E112"
+    assert "failed: a tree it works on is nested too deeply (more than about" in e.value.message
+    assert "RecursionError" not in e.value.message and store.realisation(drv.key) is None
 
 
 def test_keep_going(store: LocalStore) -> None:
