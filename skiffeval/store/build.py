@@ -17,6 +17,7 @@ Builders are injected (``BuildRunner``): this package does not know any builder;
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -247,6 +248,13 @@ def build_outputs(
         store.finalize(items, marker, register)
         store.journal(drv.key, resolved.key, outputs)
         return outputs
+    except OSError as e:
+        for _d, p in scratch.values():
+            remove_tree(p)
+        if e.errno != errno.ENAMETOOLONG:
+            raise
+        raise _failure(drv, log, "its output is nested too deeply: a path in it is longer than the system can "
+                                 "name (the store's walks use whole paths)") from None
     except BaseException:
         for _d, p in scratch.values():
             remove_tree(p)

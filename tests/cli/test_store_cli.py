@@ -214,3 +214,14 @@ def test_trees_a_thousand_folders_deep_are_built_verified_and_collected(tmp_path
     assert result.code == 0, result.err
     assert [p for p in os.listdir(tmp_path / "store") if not p.startswith(".")] == []
     subprocess.run(["rm", "-rf", str(tmp_path / "tree")], check=True)
+
+
+def test_an_output_deeper_than_the_system_can_name_is_a_clear_build_failure(tmp_path: Path) -> None:
+    (tmp_path / "d.sk").write_text(
+        'derivation { name = "deeper"; builder = "/bin/sh"; PATH = "/usr/bin:/bin"; args = [ "-c"\n'
+        '  "mkdir $out; cd $out; i=0; while [ $i -lt 2100 ]; do mkdir aa; cd aa; i=$((i+1)); done; echo x > f" ]; }\n')
+    result = run(["build", "d.sk", "--no-out-link"], cwd=tmp_path)
+    assert result.code == 1
+    assert "failed: its output is nested too deeply: a path in it is longer than the system can name" in result.err
+    assert "skiffeval bug" not in result.err
+    assert [p for p in os.listdir(tmp_path / "store") if not p.startswith(".") and not p.endswith(".drv")] == []
