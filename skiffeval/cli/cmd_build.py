@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from skiffeval.cli.common import Context, common_options, file_options
+from skiffeval.cli.common import Context, common_options, count, file_options
 from skiffeval.cli.progress import Progress
 from skiffeval.diagnostics import Diagnostic, ErrorCode, Note, Severity, Source, Span, all_codes
 from skiffeval.session import evalcache
@@ -170,17 +170,13 @@ def diagnostics_from_json(items: list[dict]) -> list[Diagnostic]:
     return out
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def _print_report(ctx: Context, label: str, report: dict, where) -> None:
     """The short summary of a provenance report, and its warnings and errors as diagnostics."""
     s = report["summary"]
     ctx.output.info(
         f"{label}: {s['symbols']} symbols set by {s['fragments']} fragments: {s['took_effect']} took effect, "
         f"{s['not_taken']} did not, {s['unknown']} unknown, {s['set_more_than_once']} set more than once "
-        f"({_count(s['errors'], 'error')}, {_count(s['warnings'], 'warning')}); full report: {where}"
+        f"({count(s['errors'], 'error')}, {count(s['warnings'], 'warning')}); full report: {where}"
     )
     if ctx.output.verbosity >= 0:
         ctx.output.diagnostics(diagnostics_from_json(report.get("diagnostics", [])))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from skiffeval.cli.common import Context, common_options
+from skiffeval.cli.common import Context, common_options, count
 from skiffeval.diagnostics import SkiffError
 from skiffeval.session.codes import BAD_LAYER
 
@@ -42,4 +42,4 @@ def layers_command(target: str, show_all: bool, ctx: Context) -> None:
     ctx.output.diagnostics(_unique(ctx.session.warnings))  # (e.g. W153: a layer shadowed by its name)
     ctx.output.diagnostics(listing.errors)
     if listing.errors:
-        raise SkiffError(BAD_LAYER, f"{len(listing.errors)} file{'s' if len(listing.errors) > 1 else ''} could not be listed (see above)")
+        raise SkiffError(BAD_LAYER, f"{count(len(listing.errors), 'file')} could not be listed (see above)")

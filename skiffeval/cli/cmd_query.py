@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import click
 
-from skiffeval.cli.common import Context, common_options, file_options
+from skiffeval.cli.common import Context, common_options, count, file_options
 from skiffeval.cli.completion import complete_target
 from skiffeval.cli.output import json_line
 from skiffeval.cli.treetext import render_tree, tree_text
@@ -445,5 +445,5 @@ def _path_text(root: str, r: Any) -> str:
     deriver = f"  deriver     {root}/{r.deriver}\n" if r.deriver else ""
     refs = "".join([f"    {root}/{x}\n" for x in r.references])
     return (f"{root}/{r.path}\n  kind        {r.kind}\n"
-            f"  size        {_size(r.size)} in {r.files} file{'s' if r.files != 1 else ''}\n{closure}"
+            f"  size        {_size(r.size)} in {count(r.files, 'file')}\n{closure}"
             f"  sha256      {r.sha256}\n{deriver}  references  {len(r.references)}\n{refs}")

@@ -8,7 +8,7 @@ import os
 import attrs
 import click
 
-from skiffeval.cli.common import Context, common_options, file_options
+from skiffeval.cli.common import Context, common_options, count, file_options
 from skiffeval.diagnostics import SkiffError
 from skiffeval.session.codes import NOT_BUILDABLE
 
@@ -78,7 +78,8 @@ def store_verify(check_contents: bool, repair: bool, ctx: Context) -> None:
     if ctx.output.json:
         ctx.output.data(_doc(report))
     else:
-        ctx.output.result(f"checked {report.checked} paths: {len(report.problems)} problems, {len(report.garbage)} unregistered entries")
+        ctx.output.result(f"checked {count(report.checked, 'path')}: {count(len(report.problems), 'problem')}, "
+                          f"{count(len(report.garbage), 'unregistered entry', 'unregistered entries')}")
         for p in report.problems:
             detail = f" (expected {p.expected}, found {p.actual})" if p.expected or p.actual else ""
             ctx.output.result(f"  {p.problem}: {p.path}{detail}")
@@ -89,7 +90,7 @@ def store_verify(check_contents: bool, repair: bool, ctx: Context) -> None:
     if not report.ok and not repair:
         from skiffeval.store.codes import STORE_CORRUPT
 
-        raise SkiffError(STORE_CORRUPT, f"the store has {len(report.problems)} corrupt paths", help=["run 'skiffeval store verify --repair'"])
+        raise SkiffError(STORE_CORRUPT, f"the store has {count(len(report.problems), 'corrupt path')}", help=["run 'skiffeval store verify --repair'"])
 
 
 @store_group.command("gc")

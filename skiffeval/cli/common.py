@@ -18,7 +18,7 @@ from skiffeval.cli.output import Output
 from skiffeval.session import evalcache
 from skiffeval.session.options import ArgValue, SessionOptions
 
-__all__ = ["common_options", "file_options", "Context", "arg_values"]
+__all__ = ["common_options", "file_options", "Context", "arg_values", "count"]
 
 
 class Context:
@@ -138,3 +138,8 @@ def arg_values(arg: tuple, argstr: tuple) -> dict[str, ArgValue]:
     for name, text in argstr:
         values[name] = ArgValue(text, False)
     return values
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and the noun, singular for one: ``count(1, "error")`` is "1 error"."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

@@ -54,6 +54,8 @@ def test_verify_finds_a_changed_output_and_repair_lets_a_build_restore_it(built:
     doc = json.loads(r.out)
     assert [(p["problem"], f"{p['path']['digest']}-{p['path']['name']}") for p in doc["problems"]] == [("digest", output.name)]
     assert "E118" in r.err and "store verify --repair" in r.err
+    assert "the store has 1 corrupt path\n" in sk(["store", "verify", "--check-contents"], built).err
+    assert ": 1 problem, 0 unregistered entries" in sk(["store", "verify", "--check-contents"], built).out
     ok(["store", "verify", "--check-contents", "--repair"], built)
     ok(["build", "board.sk"], built)  # the unregistered output is built again
     assert "0 problems" in ok(["store", "verify", "--check-contents"], built).out
