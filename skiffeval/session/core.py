@@ -145,8 +145,7 @@ class Session:
             from skiffeval.session.storeio import StoreIO
             from skiffeval.session.system import SystemHost, system_builtins
 
-            host = self._system_host = SystemHost(self.table, self.host_info, self._override, self._source)
-            host.warnings = self.warnings
+            host = self._system_host = SystemHost(self.table, self.host_info, self._override, self._source, self.warnings)
             registries = [derivation_builtins(self.table), layer_builtins(), system_builtins(host), skiffos_builtins(host, self.warnings)]
             self.io = StoreIO(self.store, self.inputs)
             self._evaluator = Evaluator(self.io, self.search_path, registries, display_root=self.options.cwd)
@@ -364,7 +363,6 @@ class Session:
             return SkiffError(FETCH_FAILED, first.error.message, first.error.span,
                               help=first.error.help, notes=first.error.notes)
         span = exc.span or first.error.span
-        labels = self._system_host.labels if self._system_host is not None else {}
         made_at = self._system_host.label_spans if self._system_host is not None else {}
         if span is not None and span.file in made_at:
             # a generated fragment (fragment { }, writeText): the call that made it
@@ -377,7 +375,7 @@ class Session:
             for folder, original in origins:  # a store copy named in the message, too
                 if folder in exc.message:
                     exc.message = exc.message.replace(folder, self.evaluator.display_name(original))
-            path = labels.get(span.file) or _original_file(self, span.file, origins)
+            path = _original_file(self, span.file, origins)  # (a derivation label first)
             if path is None:
                 exc.span = span  # (a store file: still the place to look)
                 return exc

@@ -74,6 +74,11 @@ class Layer:
     def unlisted(self) -> bool:
         return force(self.value.values.get("unlisted", False)) is True
 
+    @property
+    def replaces(self) -> bool:
+        """``replaces = true``: meant to take the place of the other layers of its name."""
+        return force(self.value.values.get("replaces", False)) is True
+
     def field_span(self, name: str) -> Span | None:
         return self.value.span_of(name) or self.span
 
@@ -330,7 +335,7 @@ def order_layers(roots: Iterable[tuple[Any, Span | None]], validated: dict[int, 
                 first = kept[layer.name]
                 place = _defined_at(layer)
                 if first.value is not layer.value and place is not None and place != _defined_at(first) \
-                        and (layer.name, place) not in reported and force(first.value.values.get("replaces")) is not True:
+                        and (layer.name, place) not in reported and not first.replaces:
                     reported.add((layer.name, place))
                     shadowed.append((first, layer))
             return
@@ -366,7 +371,7 @@ def shadowed_layer_warning(kept: Layer, dropped: Layer, system: str) -> Diagnost
         dropped.value.span_of("name"),
         help=(("this layer says 'replaces = true', but the other came first: list this one before the layers "
                "that depend on the other (the first occurrence of a name is kept)",)
-              if force(dropped.value.values.get("replaces")) is True else
+              if dropped.replaces else
               ("the first occurrence of a name is kept (docs/layers.md, \"Ordering\"): give one of them another "
                "name, or use the same layer file in both places",
                "if the layer applied is meant to take this one's place, say so in it: replaces = true;")),

@@ -54,7 +54,7 @@ class SystemHost:
     """What the system builtins need from the session besides the derivation table."""
 
     def __init__(self, table: DrvTable, host_info: Callable[[], dict[str, str]], override: Callable[[str, Any, Span | None], Any],
-                 source: Callable[..., tuple[str, frozenset]]) -> None:
+                 source: Callable[..., tuple[str, frozenset]], warnings: list[Diagnostic] | None = None) -> None:
         self.table = table
         self.host_info = host_info
         # the Buildroot source as --override-input gives it (a directory is imported later)
@@ -73,7 +73,7 @@ class SystemHost:
         # a derivation label such as '(f.conf)' -> where the derivation was made (for messages)
         self.label_spans: dict[str, Span] = {}
         # warnings of the evaluation (the session's list: printed, and kept by the evaluation cache)
-        self.warnings: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = warnings if warnings is not None else []
         # (derivation key, output, folder in it) -> the absolute path that folder is a copy of
         # (an external tree in the ``external`` output), to name a file of it in messages
         self.output_origins: dict[tuple[str, str, str], str] = {}

@@ -248,16 +248,12 @@ def build_outputs(
         store.finalize(items, marker, register)
         store.journal(drv.key, resolved.key, outputs)
         return outputs
-    except OSError as e:
+    except BaseException as e:
         for _d, p in scratch.values():
             remove_tree(p)
-        if e.errno != errno.ENAMETOOLONG:
-            raise
-        raise _failure(drv, log, "its output is nested too deeply: a path in it is longer than the system can "
-                                 "name (the store's walks use whole paths)") from None
-    except BaseException:
-        for _d, p in scratch.values():
-            remove_tree(p)
+        if isinstance(e, OSError) and e.errno == errno.ENAMETOOLONG:
+            raise _failure(drv, log, "its output is nested too deeply: a path in it is longer than the system can "
+                                     "name (the store's walks use whole paths)") from None
         raise
     finally:
         log.close()
